@@ -1,0 +1,112 @@
+"""Dagster resources: the only way assets reach settings, the warehouse and the inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipelines.settings import Settings
+
+
+def connect_duckdb(
+    path: Path, *, memory_limit: str, threads: int, temp_dir: Path, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file with the project's memory and spill settings."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET temp_directory = ?", [str(temp_dir)])
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The build database (build.duckdb). One writer at a time: use pool 'duckdb_writer'."""
+
+    database: str
+    memory_limit: str = "4GB"
+    threads: int = 2
+    temp_dir: str
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = connect_duckdb(
+            Path(self.database),
+            memory_limit=self.memory_limit,
+            threads=self.threads,
+            temp_dir=Path(self.temp_dir),
+        )
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WarehouseResource:
+        return cls(
+            database=str(settings.build_db),
+            memory_limit=settings.duckdb_memory_limit,
+            threads=settings.duckdb_threads,
+            temp_dir=str(settings.tmp_dir),
+        )
+
+
+class PipelineSettingsResource(dg.ConfigurableResource):
+    """Carries Settings into assets (paths, dates, tolerances) as resource config."""
+
+    data_dir: str
+    contracts_dir: str
+    dbt_project_dir: str
+    models_dir: str
+    tier: str
+    seed: int
+    start_date: str
+    end_date: str | None = None
+    duckdb_memory_limit: str = "4GB"
+    duckdb_threads: int = 2
+    dbt_threads: int = 1
+    late_arrival_days: int = 1
+    future_tolerance_days: int = 1
+
+    def get(self) -> Settings:
+        from datetime import date
+
+        return Settings(
+            data_dir=Path(self.data_dir),
+            contracts_dir=Path(self.contracts_dir),
+            dbt_project_dir=Path(self.dbt_project_dir),
+            models_dir=Path(self.models_dir),
+            tier=self.tier,
+            seed=self.seed,
+            start_date=date.fromisoformat(self.start_date),
+            end_date=date.fromisoformat(self.end_date) if self.end_date else None,
+            duckdb_memory_limit=self.duckdb_memory_limit,
+            duckdb_threads=self.duckdb_threads,
+            dbt_threads=self.dbt_threads,
+            late_arrival_days=self.late_arrival_days,
+            future_tolerance_days=self.future_tolerance_days,
+        )
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> PipelineSettingsResource:
+        return cls(
+            data_dir=str(s.data_dir),
+            contracts_dir=str(s.contracts_dir),
+            dbt_project_dir=str(s.dbt_project_dir),
+            models_dir=str(s.models_dir),
+            tier=s.tier,
+            seed=s.seed,
+            start_date=s.start_date.isoformat(),
+            end_date=s.end_date.isoformat() if s.end_date else None,
+            duckdb_memory_limit=s.duckdb_memory_limit,
+            duckdb_threads=s.duckdb_threads,
+            dbt_threads=s.dbt_threads,
+            late_arrival_days=s.late_arrival_days,
+            future_tolerance_days=s.future_tolerance_days,
+        )
