@@ -1,0 +1,26 @@
+"""Contract-driven, lossless ingestion of the inbox into DuckDB (raw, quarantine, audit)."""
+
+from pipelines.ingest.contracts import (
+    Column,
+    ContractError,
+    Rule,
+    SourceContract,
+    TableContract,
+    load_contracts,
+)
+from pipelines.ingest.errors import IngestError
+from pipelines.ingest.load import FileLoad, LoadResult, ensure_schemas, ingest_table
+
+__all__ = [
+    "Column",
+    "ContractError",
+    "FileLoad",
+    "IngestError",
+    "LoadResult",
+    "Rule",
+    "SourceContract",
+    "TableContract",
+    "ensure_schemas",
+    "ingest_table",
+    "load_contracts",
+]

@@ -1,0 +1,240 @@
+"""`c360` command line: generate sample data and run the pipeline without the UI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from pipelines.settings import TIERS, Settings
+
+
+def _progress(message: str) -> None:
+    print(f"  {message}", flush=True)
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+# ---- generate -------------------------------------------------------------------------
+def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.synth import generate
+
+    out_dir = Path(args.out).resolve() if args.out else settings.inbox_dir
+    manifest = out_dir / "_manifest.json"
+    if args.if_absent and manifest.exists():
+        print(f"sample data already present in {out_dir} (delete it or drop --if-absent to regenerate)")
+        return 0
+    spec = TIERS[args.tier]
+    print(
+        f"generating tier {args.tier} (seed {args.seed}): {spec.customers:,} customers, "
+        f"{spec.orders:,} orders, {spec.clickstream_events:,} events, {spec.log_lines:,} log lines, "
+        f"{spec.days} days from {settings.start_date} into {out_dir}",
+        flush=True,
+    )
+    started = time.perf_counter()
+    summary = generate(settings, args.tier, args.seed, out_dir=out_dir, progress=_progress)
+    print(f"generated in {time.perf_counter() - started:.1f} s: {summary}")
+    return 0
+
+
+# ---- run ------------------------------------------------------------------------------
+def _days_to_run(args: argparse.Namespace, settings: Settings) -> list[date]:
+    from pipelines.partitions import day_range, inbox_days
+
+    if args.date:
+        return [args.date]
+    if args.date_from or args.date_to:
+        found = inbox_days(settings.inbox_dir)
+        start = args.date_from or (found[0] if found else None)
+        end = args.date_to or settings.end_date or (found[-1] if found else None)
+        if start is None or end is None:
+            raise SystemExit("c360 run: no files in the inbox to infer the date range from; pass --from and --to")
+        return day_range(start, end)
+    found = inbox_days(settings.inbox_dir)
+    if settings.end_date:
+        found = [d for d in found if d <= settings.end_date]
+    return found
+
+
+def _summarize_loads(settings: Settings, days: list[date]) -> None:
+    import duckdb
+
+    if not settings.build_db.exists():
+        return
+    con = duckdb.connect(str(settings.build_db), read_only=True)
+    try:
+        rows = con.execute(
+            """
+            SELECT raw_table, count(DISTINCT source_file) AS files, sum(rows_read), sum(rows_loaded),
+                   sum(rows_quarantined), sum(rows_repaired)
+            FROM audit.load_log WHERE partition BETWEEN ? AND ?
+            GROUP BY raw_table ORDER BY raw_table
+            """,
+            [days[0], days[-1]],
+        ).fetchall()
+    except duckdb.Error:
+        return
+    finally:
+        con.close()
+    header = f"{'raw table':<22}{'files':>7}{'read':>13}{'loaded':>13}{'quarantined':>13}{'repaired':>10}"
+    print("\nloaded into " + str(settings.build_db))
+    print(header)
+    print("-" * len(header))
+    for table, files, read, loaded, quarantined, repaired in rows:
+        print(f"{table:<22}{files:>7}{read:>13,}{loaded:>13,}{quarantined:>13,}{repaired:>10,}")
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.runner import run_pipeline
+
+    days = _days_to_run(args, settings)
+    if not days:
+        print(
+            f"c360 run: nothing to do: no delivered files in {settings.inbox_dir} "
+            "(run `c360 generate` or drop files there)",
+            file=sys.stderr,
+        )
+        return 1
+    too_early = [d for d in days if d < settings.start_date]
+    if too_early:
+        print(
+            f"c360 run: {too_early[0]} is before the first partition {settings.start_date}; "
+            "set C360_START_DATE earlier",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"running {len(days)} day(s) {days[0]} .. {days[-1]} on {settings.build_db}", flush=True)
+    started = time.perf_counter()
+    outcome = run_pipeline(settings, days[0], days[-1], progress=_progress)
+    elapsed = time.perf_counter() - started
+    if not outcome.success:
+        print(f"c360 run: FAILED after {elapsed:.1f} s: {outcome.reason}", file=sys.stderr)
+        return 1
+    _summarize_loads(settings, days)
+    print(f"\nrun {outcome.run_id} succeeded in {elapsed:.1f} s")
+    return 0
+
+
+# ---- quarantine -----------------------------------------------------------------------
+def cmd_quarantine(args: argparse.Namespace, settings: Settings) -> int:
+    import duckdb
+
+    if not settings.build_db.exists():
+        print(f"c360 quarantine: no warehouse at {settings.build_db} yet (run `c360 run` first)", file=sys.stderr)
+        return 1
+    con = duckdb.connect(str(settings.build_db), read_only=True)
+    try:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'quarantine' ORDER BY 1"
+            ).fetchall()
+        ]
+        if args.table:
+            if args.table not in tables:
+                print(f"c360 quarantine: no quarantine table {args.table!r} (have: {', '.join(tables)})", file=sys.stderr)
+                return 2
+            rows = con.execute(
+                f'SELECT _source_file, _line_number, reason, column_name, action, detail, left(raw_record, 120) '
+                f'FROM quarantine."{args.table}" ORDER BY _partition, _source_file, _line_number LIMIT ?',
+                [args.limit],
+            ).fetchall()
+            for row in rows:
+                print(" | ".join("" if v is None else str(v) for v in row))
+            return 0
+        print(f"{'table':<22}{'reason':<22}{'action':<10}{'rows':>10}")
+        for table in tables:
+            for reason, action, n in con.execute(
+                f'SELECT reason, action, count(*) FROM quarantine."{table}" GROUP BY ALL ORDER BY 3 DESC'
+            ).fetchall():
+                print(f"{table:<22}{reason:<22}{action:<10}{n:>10,}")
+    finally:
+        con.close()
+    return 0
+
+
+# ---- bench ----------------------------------------------------------------------------
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.bench import run_bench
+
+    started = time.perf_counter()
+    results = run_bench(
+        args.tier,
+        base=settings,
+        progress=_progress,
+        repeat=args.repeat,
+        regenerate=args.regenerate,
+        write_markdown=not args.no_markdown,
+    )
+    from pipelines.bench import render_markdown
+
+    print()
+    print(render_markdown(results))
+    print(f"bench finished in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+# ---- entry point ----------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="c360", description="Customer 360 warehouse")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write seeded synthetic sample data into the inbox")
+    gen.add_argument("--tier", choices=list(TIERS), default=None, help="size (default: C360_TIER or M)")
+    gen.add_argument("--seed", type=int, default=None, help="random seed (default: C360_SEED or 42)")
+    gen.add_argument("--out", help="output folder (default: the inbox under C360_DATA_DIR)")
+    gen.add_argument("--if-absent", action="store_true", help="do nothing if sample data is already there")
+    gen.set_defaults(func=cmd_generate)
+
+    run = sub.add_parser("run", help="ingest, build and check the given days (default: every day in the inbox)")
+    run.add_argument("--date", type=_parse_date, help="one day")
+    run.add_argument("--from", dest="date_from", type=_parse_date, help="first day (inclusive)")
+    run.add_argument("--to", dest="date_to", type=_parse_date, help="last day (inclusive)")
+    run.set_defaults(func=cmd_run)
+
+    bench = sub.add_parser("bench", help="measure generate and ingest against DuckDB's scan floor")
+    bench.add_argument("--tier", choices=list(TIERS), default="S")
+    bench.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported")
+    bench.add_argument("--regenerate", action="store_true", help="regenerate the tier's data to time generation")
+    bench.add_argument("--no-markdown", action="store_true", help="do not update BENCHMARKS.md")
+    bench.set_defaults(func=cmd_bench)
+
+    quar = sub.add_parser("quarantine", help="rejected rows by table and reason, or one table's rows")
+    quar.add_argument("table", nargs="?", help="a raw table name, e.g. crm_orders: list its quarantined rows")
+    quar.add_argument("--limit", type=int, default=50, help="rows to show for one table (default 50)")
+    quar.set_defaults(func=cmd_quarantine)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # Beta/deprecation notices from libraries are for developers, not for command-line users.
+    warnings.filterwarnings("ignore", message=".*currently in beta.*")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"c360: {exc}", file=sys.stderr)
+        return 2
+    if getattr(args, "tier", None) is None and args.command == "generate":
+        args.tier = settings.tier
+    if getattr(args, "seed", None) is None and args.command == "generate":
+        args.seed = settings.seed
+    if args.command == "generate":
+        settings = replace(settings, tier=args.tier, seed=args.seed)
+    return int(args.func(args, settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

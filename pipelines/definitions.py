@@ -1,0 +1,43 @@
+"""The one Definitions object: every part's assets and checks, resources, jobs.
+
+Each part (ingest, transform, quality, scoring, publish, automation) exposes its own
+definitions; this module only merges them and attaches resources and the executor once.
+Settings are read when Dagster loads the definitions (lazily, via @dg.definitions), not
+at import; tests call build_definitions() with their own Settings.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.ingest.assets import build_ingest_assets
+from pipelines.partitions import daily_partitions
+from pipelines.resources import PipelineSettingsResource, WarehouseResource
+from pipelines.settings import Settings
+
+ALL_JOB = "c360_all"
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    partitions_def = daily_partitions(settings)
+    assets = build_ingest_assets(partitions_def, settings.contracts_dir)
+    all_job = dg.define_asset_job(
+        ALL_JOB,
+        selection=dg.AssetSelection.all(),
+        description="Ingest every source, build the datamart, check and publish, for a range of days.",
+    )
+    return dg.Definitions(
+        assets=assets,
+        jobs=[all_job],
+        resources={
+            "warehouse": WarehouseResource.from_settings(settings),
+            "settings": PipelineSettingsResource.from_settings(settings),
+        },
+        # DuckDB allows one writer per file: steps of a run execute one after another.
+        executor=dg.in_process_executor,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(Settings.from_env())

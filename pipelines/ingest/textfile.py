@@ -1,0 +1,116 @@
+"""Physical lines of a delivered file, read by DuckDB, and the transcoding some files need.
+
+Every format starts from the file's physical lines: they give exact 1-based line numbers
+and the original text for quarantine, whatever the parser thinks of the line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import re
+from pathlib import Path
+
+import duckdb
+
+from pipelines.ingest.errors import IngestError
+
+UTF8 = {"utf-8", "utf8"}
+# DuckDB decodes these itself (read_csv `encoding`); anything else is transcoded first.
+DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "latin-1": "latin-1", "iso-8859-1": "latin-1"}
+
+# A 2-byte delimiter that does not occur in text: one VARCHAR column per physical line,
+# no quoting, so nothing a line contains can merge it with the next one.
+_NO_DELIM = "\x01\x02"
+
+
+def lines_reader(encoding: str = "utf-8") -> str:
+    """read_csv call (one `?` parameter: the path) yielding one row per physical line."""
+    enc = DUCKDB_ENCODINGS.get(encoding, "utf-8")
+    return (
+        f"read_csv(?, columns={{'line': 'VARCHAR'}}, header=false, auto_detect=false, "
+        f"delim='{_NO_DELIM}', quote='', escape='', encoding='{enc}', "
+        "max_line_size=4194304, strict_mode=false)"
+    )
+
+
+def sha256_of(path: Path) -> str:
+    """Content hash of the file as delivered (compressed bytes), for re-delivery detection."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def needs_transcoding(encoding: str) -> bool:
+    return encoding not in DUCKDB_ENCODINGS
+
+
+def transcode_to_utf8(path: Path, rel: str, encoding: str, tmp_dir: Path) -> Path:
+    """Decode strictly, in 4 MB chunks, into a temporary UTF-8 file DuckDB can read.
+
+    DuckDB 2.0 reads UTF-8, latin-1 and UTF-16 natively; cp1252 (Windows exports, with
+    the euro sign and curly quotes in 0x80-0x9F) needs the `encodings` extension, which
+    cannot be downloaded offline. A streaming Python decode costs about one pass over the
+    file and stops at the first byte that is not valid in the declared encoding.
+    """
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    except LookupError as exc:
+        raise IngestError(f"{rel}: unknown encoding {encoding!r} in the contract") from exc
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    out = (
+        tmp_dir / f"_utf8_{hashlib.md5(str(path).encode()).hexdigest()[:12]}_{path.name.removesuffix('.gz')}"
+    )
+    opener = gzip.open if path.suffix == ".gz" else open
+    offset = 0
+    try:
+        with opener(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+            while chunk := src.read(1 << 22):
+                try:
+                    dst.write(decoder.decode(chunk))
+                except UnicodeDecodeError as exc:
+                    raise IngestError(
+                        f"{rel}: byte 0x{chunk[exc.start]:02x} at offset {offset + exc.start} "
+                        f"is not valid {encoding}"
+                    ) from exc
+                offset += len(chunk)
+            dst.write(decoder.decode(b"", final=True))
+    except (OSError, EOFError) as exc:
+        out.unlink(missing_ok=True)
+        raise IngestError(f"{rel}: cannot be read: {exc}") from exc
+    except IngestError:
+        out.unlink(missing_ok=True)
+        raise
+    return out
+
+
+def duckdb_problem(exc: duckdb.Error) -> str:
+    """A DuckDB reader error in words a user can act on (DuckDB puts the cause mid-text)."""
+    text = str(exc) or type(exc).__name__
+    low = text.lower()
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    where = f" (line {line.group(1)})" if line else ""
+    if "gzip" in low:
+        return f"not a complete gzip file ({text.splitlines()[0]})"
+    if "invalid unicode" in low or "not utf-8 encoded" in low:
+        return f"bytes that are not valid UTF-8{where}: declare the file's encoding in its contract"
+    return text.splitlines()[0] + where
+
+
+def stage_lines(con: duckdb.DuckDBPyConnection, path: Path, rel: str, encoding: str = "utf-8") -> None:
+    """Temp table _lines(_line_number, line): every physical line, numbered from 1.
+
+    A blank line gives line NULL. The loader keeps preserve_insertion_order on while
+    staging, so row_number() follows the file.
+    """
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _lines AS "
+            f"SELECT row_number() OVER () AS _line_number, line FROM {lines_reader(encoding)}",
+            [str(path)],
+        )
+    except duckdb.Error as exc:
+        raise IngestError(f"{rel}: {duckdb_problem(exc)}") from exc

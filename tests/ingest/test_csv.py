@@ -1,0 +1,171 @@
+"""CSV ingestion: the cp1252 European customers export and a utf-8 orders export."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.ingest import IngestError, ingest_table
+from tests.ingest.conftest import quarantine, snapshot
+
+DAY = date(2025, 9, 1)
+
+
+def _customers(con, contracts, inbox):
+    return ingest_table(con, contracts["crm"].tables["customers"], inbox, DAY)
+
+
+def test_customers_counts_reasons_and_repairs(con, contracts, inbox: Path) -> None:
+    result = _customers(con, contracts, inbox)
+    (f,) = result.files
+    assert (f.source_file, f.rows_read, f.rows_loaded, f.rows_quarantined, f.rows_repaired) == (
+        "crm/2025-09-01/customers.csv",
+        9,
+        3,
+        6,
+        1,
+    )
+    assert f.rows_read == f.rows_loaded + f.rows_quarantined
+    assert quarantine(con, "crm_customers") == [
+        (3, "invalid_email", "email", "repaired"),
+        (4, "future_timestamp", "created_at", "rejected"),
+        (5, "missing_required", "customer_id", "rejected"),
+        (6, "wrong_column_count", None, "rejected"),
+        (7, "duplicate_key", "customer_id", "rejected"),
+        (8, "invalid_type", "birth_date", "rejected"),
+        (9, "invalid_value", "email_consent_type", "rejected"),
+    ]
+    rows = con.execute(
+        "SELECT customer_id, email, first_name, last_name, city, birth_date, email_opt_in, _line_number "
+        "FROM raw.crm_customers ORDER BY customer_id"
+    ).fetchall()
+    assert rows == [
+        ("C001", "elodie.muller@example.fr", "Élodie", "Müller", "Besançon", date(1985, 4, 3), True, 2),
+        ("C002", None, "François", "Lefèvre", "Paris", None, True, 3),
+        ("C007", "jeanne.darc@example.fr", "Jeanne", "D’Arc – 5 €", "Orléans", None, False, 10),
+    ]
+    # The quarantined record is the original line, decoded, with its accents.
+    raw_record, detail = con.execute(
+        "SELECT raw_record, detail FROM quarantine.crm_customers WHERE reason = 'invalid_email'"
+    ).fetchone()
+    assert raw_record.startswith("C002;not-an-email;François;Lefèvre;")
+    assert "'not-an-email'" in detail
+    audit = con.execute(
+        "SELECT rows_read, rows_loaded, rows_quarantined, rows_repaired, status FROM audit.load_log"
+    ).fetchall()
+    assert audit == [(9, 3, 6, 1, "loaded")]
+
+
+def test_orders_reference_future_range_and_types(con, contracts, inbox: Path) -> None:
+    _customers(con, contracts, inbox)
+    (f,) = ingest_table(con, contracts["crm"].tables["orders"], inbox, DAY).files
+    assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (8, 2, 6)
+    assert quarantine(con, "crm_orders") == [
+        (3, "unknown_reference", "customer_id", "rejected"),
+        (4, "future_timestamp", "order_ts", "rejected"),
+        (6, "invalid_value", "status", "rejected"),
+        (7, "out_of_range", "total_amount", "rejected"),
+        (8, "invalid_type", "total_amount", "rejected"),
+        (9, "missing_required", "customer_id", "rejected"),
+    ]
+    # O4's customer C003 was delivered (and quarantined for its date): the reference holds.
+    assert con.execute("SELECT order_id FROM raw.crm_orders ORDER BY 1").fetchall() == [("O1",), ("O4",)]
+
+
+def test_reingesting_a_partition_changes_nothing(con, contracts, inbox: Path) -> None:
+    _customers(con, contracts, inbox)
+    before = snapshot(con, "crm_customers")
+    _customers(con, contracts, inbox)
+    assert snapshot(con, "crm_customers") == before
+
+
+def test_header_only_file_is_zero_rows(con, contracts, inbox: Path) -> None:
+    path = inbox / "crm/2025-09-01/orders.csv"
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    (f,) = ingest_table(con, contracts["crm"].tables["orders"], inbox, DAY).files
+    assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (0, 0, 0)
+
+
+def test_absent_file_is_not_an_error(con, contracts, inbox: Path) -> None:
+    result = ingest_table(con, contracts["crm"].tables["products"], inbox, DAY)
+    assert result.files == [] and result.rows_read == 0
+
+
+def _assert_nothing_loaded(con: duckdb.DuckDBPyConnection, raw_table: str) -> None:
+    for schema in ("raw", "quarantine"):
+        assert con.execute(f"SELECT count(*) FROM {schema}.{raw_table}").fetchone()[0] == 0
+    assert (
+        con.execute("SELECT count(*) FROM audit.load_log WHERE raw_table = ?", [raw_table]).fetchone()[0] == 0
+    )
+
+
+def test_missing_required_column_raises_and_loads_nothing(con, contracts, inbox: Path) -> None:
+    path = inbox / "crm/2025-09-01/orders.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n")  # drop total_amount
+    with pytest.raises(
+        IngestError, match=r"crm/2025-09-01/orders.csv: missing required column\(s\) total_amount"
+    ):
+        ingest_table(con, contracts["crm"].tables["orders"], inbox, DAY)
+    _assert_nothing_loaded(con, "crm_orders")
+
+
+def test_wrong_encoding_raises_and_keeps_previous_load(con, contracts, inbox: Path) -> None:
+    table = contracts["crm"].tables["customers"]
+    _customers(con, contracts, inbox)
+    before = snapshot(con, "crm_customers")
+    as_utf8 = dataclasses.replace(table, encoding="utf-8")  # the file really is cp1252
+    with pytest.raises(IngestError, match=r"crm/2025-09-01/customers.csv: .*(encoding|UTF-8)"):
+        ingest_table(con, as_utf8, inbox, DAY)
+    assert snapshot(con, "crm_customers") == before
+
+
+def test_undecodable_byte_for_declared_encoding(con, contracts, inbox: Path) -> None:
+    path = inbox / "crm/2025-09-01/customers.csv"
+    path.write_bytes(path.read_bytes() + b"C009;x@example.fr;\x81bad;;;;;;;;01/01/2024 00:00:00;;;;;;;\r\n")
+    with pytest.raises(IngestError, match=r"customers.csv: byte 0x81 at offset \d+ is not valid cp1252"):
+        _customers(con, contracts, inbox)
+    _assert_nothing_loaded(con, "crm_customers")
+
+
+def test_empty_file_raises(con, contracts, inbox: Path) -> None:
+    (inbox / "crm/2025-09-01/orders.csv").write_text("")
+    with pytest.raises(IngestError, match=r"orders\.csv: empty file"):
+        ingest_table(con, contracts["crm"].tables["orders"], inbox, DAY)
+
+
+def test_quoted_multiline_field_keeps_physical_line_numbers(con, contracts, inbox: Path) -> None:
+    path = inbox / "crm/2025-09-01/products.csv"
+    path.write_text(
+        "product_id,name,category,brand,list_price\n"
+        'P1,"Mug\nwith a line break",kitchen,Acme,4.50\n'
+        "\n"
+        "P2,Too,many,fields,1.00,extra\n"
+        "P3,Plate,kitchen,Acme,-1\n"
+        "P4,Bowl,kitchen,Acme,3.00\n"
+    )
+    (f,) = ingest_table(con, contracts["crm"].tables["products"], inbox, DAY).files
+    assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (4, 2, 2)
+    assert con.execute(
+        "SELECT product_id, name, _line_number FROM raw.crm_products ORDER BY 1"
+    ).fetchall() == [("P1", "Mug\nwith a line break", 2), ("P4", "Bowl", 7)]
+    assert quarantine(con, "crm_products") == [
+        (5, "wrong_column_count", None, "rejected"),
+        (6, "out_of_range", "list_price", "rejected"),
+    ]
+
+
+def test_unchanged_snapshot_is_loaded_for_each_day(con, contracts, inbox: Path) -> None:
+    products = contracts["crm"].tables["products"]
+    text = "product_id,name,category,brand,list_price\nP1,Mug,kitchen,Acme,4.50\n"
+    for day in ("2025-09-01", "2025-09-02"):
+        (inbox / f"crm/{day}").mkdir(exist_ok=True)
+        (inbox / f"crm/{day}/products.csv").write_text(text)
+    ingest_table(con, products, inbox, DAY)
+    (f,) = ingest_table(con, products, inbox, date(2025, 9, 2)).files
+    assert (f.status, f.rows_loaded) == ("loaded", 1)  # same bytes, but a snapshot: not a re-delivery
+    assert con.execute("SELECT count(*) FROM raw.crm_products").fetchone()[0] == 2
