@@ -75,7 +75,7 @@ def run_bench(
         "tier": tier,
         "sizes": TIERS[tier].__dict__,
         "machine": {"cores": _cores(), "python": platform.python_version(), "duckdb": duckdb.__version__},
-        "command": f"c360 bench --tier {tier}",
+        "command": f"c360 bench --tier {tier} --repeat {repeat}" + (" --regenerate" if regenerate else ""),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -111,7 +111,7 @@ def run_bench(
         settings.build_db.unlink(missing_ok=True)
         progress(f"ingest run {i + 1}/{repeat} over {len(days)} days")
         started = time.perf_counter()
-        outcome = run_pipeline(settings, days[0], days[-1], selection=ingest_keys)
+        outcome = run_pipeline(settings, days[0], days[-1], selection=ingest_keys, progress=lambda _m: None)
         walls.append(time.perf_counter() - started)
         if not outcome.success:
             raise RuntimeError(f"ingest failed during the benchmark: {outcome.reason}")

@@ -1,0 +1,36 @@
+"""Snapshot of the asset graph: what operators see in the UI must not change by accident."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.definitions import ALL_JOB, build_definitions
+from pipelines.settings import Settings
+
+RAW = {
+    "raw/crm_customers",
+    "raw/crm_products",
+    "raw/crm_orders",
+    "raw/crm_order_lines",
+    "raw/crm_interactions",
+    "raw/clickstream_events",
+    "raw/weblog_hits",
+}
+
+
+def test_asset_graph_snapshot(tmp_path: Path) -> None:
+    defs = build_definitions(Settings(data_dir=tmp_path))
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert keys >= RAW
+    for key in RAW:
+        node = graph.get(dg.AssetKey.from_user_string(key))
+        assert node.group_name == "ingest"
+        assert defs.resolve_assets_def(node.key).op.pool == "duckdb_writer", "every writer of build.duckdb shares the one-writer pool"
+        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition)
+    orders = graph.get(dg.AssetKey.from_user_string("raw/crm_orders"))
+    assert dg.AssetKey.from_user_string("raw/crm_customers") in orders.parent_keys
+    job = defs.resolve_job_def(ALL_JOB)
+    assert job.executor_def.name == "in_process"
