@@ -117,8 +117,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     outcome = run_pipeline(settings, days[0], days[-1], progress=_progress)
     elapsed = time.perf_counter() - started
+    from pipelines.status import record_run
+
+    record_run(settings, outcome.run_id, outcome.success, outcome.reason, outcome.failed_steps)
     if not outcome.success:
         print(f"c360 run: FAILED after {elapsed:.1f} s: {outcome.reason}", file=sys.stderr)
+        print("  details: `c360 status`, or the run in the Dagster UI (`make ui`)", file=sys.stderr)
         return 1
     _summarize_loads(settings, days)
     print(f"\nrun {outcome.run_id} succeeded in {elapsed:.1f} s")
@@ -163,6 +167,14 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# ---- status ---------------------------------------------------------------------------
+def cmd_status(_args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.status import format_status, read_status
+
+    print(format_status(read_status(settings)))
+    return 0
+
+
 # ---- bench ----------------------------------------------------------------------------
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.bench import run_bench
@@ -201,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--from", dest="date_from", type=_parse_date, help="first day (inclusive)")
     run.add_argument("--to", dest="date_to", type=_parse_date, help="last day (inclusive)")
     run.set_defaults(func=cmd_run)
+
+    status = sub.add_parser("status", help="the published version, the last run and what failed")
+    status.set_defaults(func=cmd_status)
 
     bench = sub.add_parser("bench", help="measure generate and ingest against DuckDB's scan floor")
     bench.add_argument("--tier", choices=list(TIERS), default="S")

@@ -6,7 +6,7 @@ and compares them with the build database (audit), and only then swaps them into
 with atomic renames (publish). Any failure before the swap deletes the staged files and
 leaves the served datamart and exports byte-for-byte as they were.
 
-Layout (see docs in data/README.md):
+Layout:
 
     data/warehouse/datamart.duckdb            served file, replaced by os.replace()
     data/warehouse/.datamart-<run>.duckdb     staged copy (exists only during a publish)
@@ -34,8 +34,7 @@ One publisher at a time: the Dagster asset runs in pool `duckdb_writer` (limit 1
 publish may clear staged leftovers of a crashed earlier publish.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Dagster reads the asset's context annotation at definition time.
 import contextlib
 import json
 import os
@@ -334,6 +333,8 @@ def _write_exports(
         read_only=True,
     )
     try:
+        # Month partitions of TIMESTAMPTZ columns are UTC months, whatever the machine's zone.
+        con.execute("set TimeZone = 'UTC'")
         for table, rows in counts.items():
             columns = _columns(con, _catalog(con), table)
             names = {c.name for c in columns}
@@ -573,16 +574,20 @@ def publish(
             try:
                 os.replace(tmp_link, exports_dir)
             except BaseException:
+                # Put the served datamart back: datamart and exports change together or not at all.
                 if had_previous:
                     os.replace(backup, served)
+                else:
+                    served.unlink(missing_ok=True)
                 raise
-            _fsync_path(warehouse)
-            _fsync_path(exports_dir.parent)
     except PublishError:
         raise
     except Exception as exc:
         raise PublishError(f"publish failed, nothing was swapped: {exc}") from exc
 
+    # Published: from here on nothing may delete the new version (outside the cleanup block).
+    _fsync_path(warehouse)
+    _fsync_path(exports_dir.parent)
     backup.unlink(missing_ok=True)
     _prune_versions(vdir, final_dir, keep_versions)
     seconds = time.perf_counter() - started
