@@ -12,6 +12,7 @@ import dagster as dg
 
 from pipelines.ingest.assets import build_ingest_assets
 from pipelines.partitions import daily_partitions
+from pipelines.quality.checks import build_input_checks
 from pipelines.resources import PipelineSettingsResource, WarehouseResource
 from pipelines.settings import Settings
 
@@ -28,6 +29,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
     return dg.Definitions(
         assets=assets,
+        asset_checks=build_input_checks(settings.contracts_dir),
         jobs=[all_job],
         resources={
             "warehouse": WarehouseResource.from_settings(settings),

@@ -1,0 +1,161 @@
+"""Input checks on every raw table: great-expectations suites plus whole-file SQL gates.
+
+The expectations come from the source contracts (required → not null, primary key → unique
+per day, accepted values, ranges, email shape), so a rule is written once. Two gates are
+aggregates that no row-level rule sees, computed in SQL from the load audit: the share of a
+file's rows sent to quarantine, and the day-over-day change in volume (a truncated or doubled
+delivery). Thresholds live in thresholds.yml. Each table's checks become one blocking Dagster
+asset check: a failure stops everything downstream in the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from pipelines.ingest.contracts import TableContract
+from pipelines.quality.gx_runner import Expectation, validate_frame
+
+THRESHOLDS_FILE = Path(__file__).with_name("thresholds.yml")
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    max_quarantine_share: float
+    min_row_count_ratio: float
+    max_row_count_ratio: float
+    min_rows_for_ratio: int
+    min_valid_email_share: float
+    sample_size: int
+
+
+def load_thresholds(raw_table: str, path: Path = THRESHOLDS_FILE) -> Thresholds:
+    doc = yaml.safe_load(path.read_text()) or {}
+    values = {**doc.get("defaults", {}), **(doc.get("tables", {}) or {}).get(raw_table, {})}
+    try:
+        return Thresholds(**values)
+    except TypeError as exc:
+        raise ValueError(f"{path.name}: thresholds for {raw_table} are incomplete or unknown: {exc}") from exc
+
+
+@dataclass
+class CheckReport:
+    raw_table: str
+    passed: bool
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    evaluated: int = 0
+    rows_validated: int = 0
+
+
+def expectations_for(table: TableContract, thresholds: Thresholds) -> list[Expectation]:
+    exps: list[Expectation] = []
+    for col in table.columns:
+        if col.required:
+            exps.append(Expectation("ExpectColumnValuesToNotBeNull", {"column": col.name}))
+        for rule in col.rules:
+            if rule.check == "accepted_values":
+                exps.append(Expectation("ExpectColumnValuesToBeInSet", {"column": col.name, "value_set": list(rule.params["values"])}))
+            elif rule.check == "min":
+                exps.append(Expectation("ExpectColumnValuesToBeBetween", {"column": col.name, "min_value": rule.params["value"]}))
+            elif rule.check == "range":
+                exps.append(
+                    Expectation(
+                        "ExpectColumnValuesToBeBetween",
+                        {"column": col.name, "min_value": rule.params.get("min"), "max_value": rule.params.get("max")},
+                    )
+                )
+            elif rule.check == "email":
+                exps.append(
+                    Expectation(
+                        "ExpectColumnValuesToMatchRegex",
+                        {"column": col.name, "regex": _EMAIL, "mostly": thresholds.min_valid_email_share},
+                    )
+                )
+    if table.primary_key:
+        exps.append(Expectation("ExpectCompoundColumnsToBeUnique", {"column_list": [*table.primary_key, "_partition"]}))
+    return exps
+
+
+def _validated_days(table: TableContract, days: list[date]) -> list[date]:
+    # A snapshot repeats yesterday's rows: validating the newest day covers what is new.
+    return days[-1:] if table.delivery == "snapshot" else days
+
+
+def run_input_checks(
+    con: duckdb.DuckDBPyConnection, table: TableContract, days: list[date], thresholds: Thresholds
+) -> CheckReport:
+    report = CheckReport(table.raw_table, passed=True)
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = ?",
+        [table.raw_table],
+    ).fetchall()[0][0]
+    if not exists or not days:
+        return report
+    check_days = _validated_days(table, days)
+    cols = ", ".join(f'"{c}"' for c in [*table.column_names, "_partition"])
+    frame = con.execute(
+        f"SELECT {cols} FROM raw.{table.raw_table} WHERE _partition BETWEEN ? AND ?",
+        [check_days[0], check_days[-1]],
+    ).df()
+    report.rows_validated = len(frame)
+    if len(frame):
+        for outcome in validate_frame(table.raw_table, frame, expectations_for(table, thresholds), thresholds.sample_size):
+            report.evaluated += 1
+            if not outcome.success:
+                report.failures.append(
+                    {
+                        "check": outcome.expectation.label,
+                        "unexpected": outcome.unexpected_count,
+                        "unexpected_percent": round(outcome.unexpected_percent or 0.0, 3),
+                        "sample": outcome.sample,
+                    }
+                )
+    # Quarantine share per file.
+    for source_file, read, quarantined in con.execute(
+        "SELECT source_file, rows_read, rows_quarantined FROM audit.load_log "
+        "WHERE raw_table = ? AND partition BETWEEN ? AND ? AND rows_read > 0",
+        [table.raw_table, days[0], days[-1]],
+    ).fetchall():
+        report.evaluated += 1
+        share = quarantined / read
+        if share > thresholds.max_quarantine_share:
+            report.failures.append(
+                {
+                    "check": "quarantine_share",
+                    "file": source_file,
+                    "share": round(share, 4),
+                    "limit": thresholds.max_quarantine_share,
+                    "hint": f"c360 quarantine {table.raw_table}",
+                }
+            )
+    # Day-over-day volume, against the previous delivered day (which may be before the range).
+    rows = con.execute(
+        """SELECT partition, rows_loaded, lag(rows_loaded) OVER (ORDER BY partition) AS previous
+        FROM (SELECT partition, sum(rows_loaded) AS rows_loaded FROM audit.load_log
+              WHERE raw_table = ? AND partition <= ? AND status = 'loaded' GROUP BY partition)""",
+        [table.raw_table, days[-1]],
+    ).fetchall()
+    for partition, loaded, previous in rows:
+        if partition < days[0] or previous is None or previous < thresholds.min_rows_for_ratio:
+            continue
+        report.evaluated += 1
+        ratio = loaded / previous
+        if not thresholds.min_row_count_ratio <= ratio <= thresholds.max_row_count_ratio:
+            report.failures.append(
+                {
+                    "check": "row_count_change",
+                    "day": partition.isoformat(),
+                    "rows": int(loaded),
+                    "previous_day_rows": int(previous),
+                    "ratio": round(ratio, 3),
+                    "bounds": [thresholds.min_row_count_ratio, thresholds.max_row_count_ratio],
+                }
+            )
+    report.passed = not report.failures
+    return report

@@ -1,0 +1,107 @@
+"""Input checks gate the run: a planted defect fails the check and stops what depends on it."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.ingest import ingest_table, load_contracts
+from pipelines.quality.input_checks import Thresholds, run_input_checks
+from pipelines.runner import run_pipeline
+from pipelines.settings import PACKAGE_DIR, Settings
+from pipelines.synth import generate
+
+THRESHOLDS = Thresholds(
+    max_quarantine_share=0.05,
+    min_row_count_ratio=0.2,
+    max_row_count_ratio=5.0,
+    min_rows_for_ratio=100,
+    min_valid_email_share=0.95,
+    sample_size=5,
+)
+
+
+@pytest.fixture
+def xs(tmp_path: Path) -> Settings:
+    settings = Settings(data_dir=tmp_path, tier="XS", duckdb_memory_limit="1GB")
+    generate(settings, "XS", 3, out_dir=settings.inbox_dir)
+    return settings
+
+
+def _blank_customer_ids(path: Path, every: int) -> int:
+    """Empty the customer_id of every n-th data line; returns how many were blanked."""
+    lines = path.read_bytes().decode("cp1252").split("\n")
+    blanked = 0
+    for i in range(1, len(lines)):
+        if lines[i] and i % every == 0:
+            lines[i] = ";" + lines[i].split(";", 1)[1]
+            blanked += 1
+    path.write_bytes("\n".join(lines).encode("cp1252"))
+    return blanked
+
+
+def test_quarantine_share_over_the_limit_fails_and_blocks_downstream(xs: Settings) -> None:
+    blanked = _blank_customer_ids(xs.inbox_dir / "crm/2025-09-02/customers.csv", every=5)
+    assert blanked > 10
+    outcome = run_pipeline(xs, date(2025, 9, 1), date(2025, 9, 2), instance=dg.DagsterInstance.ephemeral())
+    assert not outcome.success
+    assert "check raw/crm_customers:input_expectations failed" in outcome.reason
+    con = duckdb.connect(str(xs.build_db), read_only=True)
+    try:
+        # the customers themselves were loaded (and the bad rows quarantined) ...
+        assert con.execute("SELECT count(*) FROM quarantine.crm_customers WHERE reason = 'missing_required'").fetchall()[0][0] == blanked
+        # ... but orders, which depend on customers, never ran
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()}
+    finally:
+        con.close()
+    assert "crm_orders" not in tables and "crm_interactions" not in tables
+    assert "clickstream_events" in tables, "independent sources still load"
+
+
+def test_clean_days_pass_and_a_collapsed_day_fails_the_volume_gate(xs: Settings) -> None:
+    contracts = load_contracts(PACKAGE_DIR / "contracts")
+    events = contracts["clickstream"].tables["events"]
+    con = duckdb.connect()
+    try:
+        for d in (1, 2, 3):
+            ingest_table(con, events, xs.inbox_dir, date(2025, 9, d))
+        days = [date(2025, 9, d) for d in (1, 2, 3)]
+        report = run_input_checks(con, events, days, THRESHOLDS)
+        assert report.passed, report.failures
+        assert report.rows_validated > 3000 and report.evaluated > 10
+        # day 3 delivered truncated: keep 5 % of its rows
+        con.execute(
+            "DELETE FROM raw.clickstream_events WHERE _partition = DATE '2025-09-03' AND hash(event_id) % 20 <> 0"
+        )
+        con.execute(
+            "UPDATE audit.load_log SET rows_loaded = (SELECT count(*) FROM raw.clickstream_events "
+            "WHERE _partition = DATE '2025-09-03') WHERE partition = DATE '2025-09-03'"
+        )
+        report = run_input_checks(con, events, days, THRESHOLDS)
+    finally:
+        con.close()
+    assert not report.passed
+    assert [f["check"] for f in report.failures] == ["row_count_change"]
+    assert report.failures[0]["day"] == "2025-09-03" and report.failures[0]["ratio"] < 0.2
+
+
+def test_expectation_failures_carry_samples(xs: Settings) -> None:
+    contracts = load_contracts(PACKAGE_DIR / "contracts")
+    orders = contracts["crm"].tables["orders"]
+    con = duckdb.connect()
+    try:
+        ingest_table(con, contracts["crm"].tables["customers"], xs.inbox_dir, date(2025, 9, 1))
+        ingest_table(con, orders, xs.inbox_dir, date(2025, 9, 1))
+        # a value the contract does not accept, smuggled past ingest
+        con.execute("UPDATE raw.crm_orders SET status = 'lost_in_post' WHERE rowid IN (SELECT rowid FROM raw.crm_orders LIMIT 3)")
+        report = run_input_checks(con, orders, [date(2025, 9, 1)], THRESHOLDS)
+    finally:
+        con.close()
+    assert not report.passed
+    (failure,) = report.failures
+    assert failure["check"] == "ExpectColumnValuesToBeInSet(status)"
+    assert failure["unexpected"] == 3 and failure["sample"] == ["lost_in_post"] * 3
