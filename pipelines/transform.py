@@ -4,12 +4,13 @@ The dbt sources `raw.<table>` map to the ingest assets' keys ["raw", <table>] (t
 translator's source key), so raw → staging → marts is one lineage graph, and dbt tests
 show as asset checks. A run over many days is one dbt invocation with the window passed
 as vars (min_date inclusive, max_date exclusive), never one dbt start-up per day.
+No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
 """
 
-from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,4 +113,10 @@ def build_dbt_assets(settings: Settings, partitions_def: dg.PartitionsDefinition
 
 
 def dbt_resource(settings: Settings) -> DbtCliResource:
-    return DbtCliResource(project_dir=str(settings.dbt_project_dir), profiles_dir=str(settings.dbt_project_dir))
+    # The dbt installed beside this Python (the project's venv), whether or not it is on PATH.
+    executable = Path(sys.executable).parent / "dbt"
+    return DbtCliResource(
+        project_dir=str(settings.dbt_project_dir),
+        profiles_dir=str(settings.dbt_project_dir),
+        dbt_executable=str(executable) if executable.exists() else "dbt",
+    )

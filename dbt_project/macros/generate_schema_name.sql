@@ -1,0 +1,4 @@
+{# Schemas are exactly staging / intermediate / marts (not "<target>_marts"): analysts and exports rely on the names. #}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}
