@@ -27,13 +27,23 @@ def _parse_date(value: str) -> date:
 
 # ---- generate -------------------------------------------------------------------------
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.synth import generate
-
     out_dir = Path(args.out).resolve() if args.out else settings.inbox_dir
     manifest = out_dir / "_manifest.json"
     if args.if_absent and manifest.exists():
-        print(f"sample data already present in {out_dir} (delete it or drop --if-absent to regenerate)")
+        import json
+
+        have = json.loads(manifest.read_text())
+        if (have.get("tier"), have.get("seed")) != (args.tier, args.seed):
+            print(
+                f"c360 generate: {out_dir} holds tier {have.get('tier')} seed {have.get('seed')}, not tier "
+                f"{args.tier} seed {args.seed}; run `make clean-data` (inbox and warehouse) and try again",
+                file=sys.stderr,
+            )
+            return 2
+        print(f"sample data (tier {args.tier}, seed {args.seed}) already in {out_dir}: not regenerated")
         return 0
+    from pipelines.synth import generate
+
     spec = TIERS[args.tier]
     print(
         f"generating tier {args.tier} (seed {args.seed}): {spec.customers:,} customers, "
