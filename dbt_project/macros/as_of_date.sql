@@ -1,4 +1,5 @@
-{# The RFM reference day: var as_of_date, else the last day any order file was loaded. #}
+{# The reference day of RFM, lifecycle and customer_360: var as_of_date, else the last day an
+   order file was loaded (max raw.crm_orders._partition). Inclusive: orders on that day count. #}
 {% macro as_of_date() -%}
     {%- if var('as_of_date') -%}
         DATE '{{ var("as_of_date") }}'

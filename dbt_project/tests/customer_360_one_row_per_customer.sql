@@ -1,2 +1,6 @@
-select (select count(*) from {{ ref('customer_360') }}) as c360, (select count(*) from {{ ref('dim_customers') }}) as customers
-where c360 <> customers
+-- customer_360 has exactly the CRM customers: none missing, none extra, none twice.
+select customer_id, count(c.customer_id) as in_360, count(d.customer_id) as in_crm
+from {{ ref('customer_360') }} c
+full join {{ ref('stg_crm__customers') }} d using (customer_id)
+group by customer_id
+having count(c.customer_id) <> 1 or count(d.customer_id) <> 1

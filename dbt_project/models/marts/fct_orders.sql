@@ -1,8 +1,32 @@
--- One row per order. Net revenue counts completed orders only: a returned order was
--- completed and then given back (net 0), a cancelled one never counted.
+-- One row per order (current version). Revenue definitions:
+--   gross_amount    = total_amount as ordered, whatever the status;
+--   net_amount      = total_amount for completed orders, 0 for returned (completed, then fully
+--                     given back: + total - total = 0) and for cancelled (never counted);
+--   returned_amount = total_amount for returned orders, else 0.
+-- So sum(net_amount) = completed revenue net of returns, and never negative.
+with lines as (
+    select order_id, count(*) as line_count, sum(quantity) as item_count
+    from {{ ref('stg_crm__order_lines') }}
+    group by order_id
+)
 select
-    order_id, customer_id, order_ts, order_date, channel, status, currency,
-    total_amount as gross_amount,
-    case when status = 'completed' then total_amount else 0 end as net_amount,
-    case when status = 'returned' then total_amount else 0 end as returned_amount
-from {{ ref('stg_crm__orders') }}
+    o.order_id::varchar as order_id,
+    o.customer_id::varchar as customer_id,
+    o.order_ts::timestamp as order_ts,
+    o.order_date::date as order_date,
+    o.channel::varchar as channel,
+    o.status::varchar as status,
+    o.currency::varchar as currency,
+    o.total_amount::decimal(14, 2) as gross_amount,
+    (case when o.status = 'completed' then o.total_amount else 0 end)::decimal(14, 2) as net_amount,
+    (case when o.status = 'returned' then o.total_amount else 0 end)::decimal(14, 2) as returned_amount,
+    (o.status = 'completed')::boolean as is_completed,
+    (case when o.status = 'completed' then
+        row_number() over (partition by o.customer_id, o.status = 'completed' order by o.order_ts, o.order_id)
+     end)::integer as completed_order_number,
+    coalesce(l.line_count, 0)::integer as line_count,
+    coalesce(l.item_count, 0)::integer as item_count,
+    o.first_seen_on::date as first_seen_on,
+    o.last_changed_on::date as last_changed_on
+from {{ ref('stg_crm__orders') }} o
+left join lines l using (order_id)
