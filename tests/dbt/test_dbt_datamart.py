@@ -404,3 +404,25 @@ def test_a_partition_run_rebuilds_late_event_days(dbt_warehouse) -> None:
         ("weblogs", 1),
     ]
     assert wh.query("SELECT count(*) FROM marts.fct_page_views") == [(7,)]
+
+
+def test_business_tests_catch_planted_defects(dbt_warehouse) -> None:
+    """The singular tests are real gates: each fails on a defect planted in the built tables."""
+    import duckdb
+
+    wh = dbt_warehouse("raw_small.sql")
+    wh.dbt("build", "-s", "+customer_360", "--indirect-selection", "cautious")
+    plants = {
+        "rfm_segment_map_covers_every_cell_once": (
+            "DELETE FROM marts.rfm_segment_map WHERE r_score = 5 AND f_score = 1;"
+            "INSERT INTO marts.rfm_segment_map VALUES (4, 4, 'Champions')"
+        ),
+        "customer_360_revenue_reconciles": "UPDATE marts.customer_360 SET net_revenue = net_revenue + 0.01 WHERE customer_id = 'C01'",
+        "customer_360_one_row_per_customer": "INSERT INTO marts.customer_360 SELECT * FROM marts.customer_360 WHERE customer_id = 'C02'",
+    }
+    for test_name, defect in plants.items():
+        assert wh.dbt("test", "-s", test_name, check=False).returncode == 0, test_name
+        with duckdb.connect(str(wh.db)) as con:
+            con.execute(defect)
+        result = wh.dbt("test", "-s", test_name, check=False)
+        assert result.returncode != 0 and "FAIL" in result.stdout, test_name

@@ -1,3 +1,5 @@
+{{ config(materialized="table") }}
+-- A table: sessionizing all log hits is computed once per build, then read by fct_sessions and tests.
 -- Sessions of visitors the tracker never saw, from the access logs: human page hits (not a bot, not
 -- a static asset, GET/HEAD, status < 400) of visitor keys (md5 of ip | user agent) that have no
 -- tracker event on the same day, cut with the same rule as the tracker (more than
