@@ -9,7 +9,7 @@ from pipelines.ingest.contracts import (
     load_contracts,
 )
 from pipelines.ingest.errors import IngestError
-from pipelines.ingest.load import FileLoad, LoadResult, ensure_schemas, ingest_table
+from pipelines.ingest.load import FileLoad, LoadResult, ensure_schemas, ingest_range, ingest_table
 
 __all__ = [
     "Column",
@@ -21,6 +21,7 @@ __all__ = [
     "SourceContract",
     "TableContract",
     "ensure_schemas",
+    "ingest_range",
     "ingest_table",
     "load_contracts",
 ]

@@ -2,9 +2,13 @@
 
 The list of assets (and their deps, from contract `depends_on`) comes from the contracts
 folder at definition time; the contracts themselves are read again at execution from
-settings.contracts_dir, so a user's contract edits apply to the next run. Each day is
-its own transaction: if day 3 of a range fails, days 1-2 stay loaded and a re-run of
-the range gives the same tables (every load replaces its partition).
+settings.contracts_dir, so a user's contract edits apply to the next run.
+
+A run over a range of days (a backfill arrives as one run: single-run backfill policy)
+loads all the range's files of the table in one set-based pass and one transaction
+(load.ingest_range): all-or-nothing for the range. If one file cannot be read, the asset
+fails naming it and every day of the range keeps its previous load; a re-run of the
+range gives the same tables (the load replaces its partitions).
 """
 
 from datetime import date
@@ -14,7 +18,7 @@ import dagster as dg
 
 from pipelines.ingest.contracts import SourceContract, all_tables, load_contracts, table_for_raw
 from pipelines.ingest.errors import IngestError
-from pipelines.ingest.load import LoadResult, ingest_table
+from pipelines.ingest.load import LoadResult, ingest_range
 from pipelines.resources import PipelineSettingsResource, WarehouseResource
 from pipelines.settings import PACKAGE_DIR
 
@@ -122,29 +126,30 @@ def _ingest_asset(
         contract = table_for_raw(load_contracts(s.contracts_dir), raw_table)
         if contract is None:
             raise dg.Failure(description=f"no contract in {s.contracts_dir} declares raw_table {raw_table}")
-        results: list[LoadResult] = []
+        days = _partition_days(context)
         with warehouse.connect() as con:
-            for day in _partition_days(context):
-                try:
-                    result = ingest_table(
-                        con,
-                        contract,
-                        s.inbox_dir,
-                        day,
-                        future_tolerance_days=s.future_tolerance_days,
-                        tmp_dir=s.tmp_dir / "ingest",
-                    )
-                except IngestError as exc:
-                    raise dg.Failure(description=f"raw.{raw_table} {day}: {exc}") from exc
-                results.append(result)
-                if not result.files:
-                    context.log.info(f"{day}: no file {contract.file_for(day)}, 0 rows")
-                for f in result.files:
-                    context.log.info(
-                        f"{day}: {f.source_file}: read {f.rows_read}, loaded {f.rows_loaded}, "
-                        f"quarantined {f.rows_quarantined}, repaired {f.rows_repaired}"
-                        + (f" ({f.note})" if f.note else "")
-                    )
+            try:
+                results = ingest_range(
+                    con,
+                    contract,
+                    s.inbox_dir,
+                    days,
+                    future_tolerance_days=s.future_tolerance_days,
+                    tmp_dir=s.tmp_dir / "ingest",
+                )
+            except IngestError as exc:
+                span = days[0].isoformat() + (f"..{days[-1].isoformat()}" if len(days) > 1 else "")
+                raise dg.Failure(description=f"raw.{raw_table} {span}: {exc}") from exc
+        for result in results:
+            day = result.partition
+            if not result.files:
+                context.log.info(f"{day}: no file {contract.file_for(day)}, 0 rows")
+            for f in result.files:
+                context.log.info(
+                    f"{day}: {f.source_file}: read {f.rows_read}, loaded {f.rows_loaded}, "
+                    f"quarantined {f.rows_quarantined}, repaired {f.rows_repaired}"
+                    + (f" ({f.note})" if f.note else "")
+                )
         return dg.MaterializeResult(metadata=_metadata(results))
 
     return _asset

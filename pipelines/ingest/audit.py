@@ -26,14 +26,14 @@ def ensure_audit(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(AUDIT_DDL)
 
 
-def previous_delivery(con: duckdb.DuckDBPyConnection, raw_table: str, day: date, sha256: str) -> tuple | None:
-    """(source_file, partition) of the same bytes already loaded for another day, if any."""
-    return con.execute(
-        """SELECT source_file, partition FROM audit.load_log
-        WHERE raw_table = ? AND sha256 = ? AND partition <> ? AND status = 'loaded'
-        ORDER BY partition LIMIT 1""",
-        [raw_table, sha256, day],
-    ).fetchone()
+def loaded_hashes(con: duckdb.DuckDBPyConnection, raw_table: str) -> dict[str, tuple[str, date]]:
+    """sha256 -> (source_file, partition) of the earliest loaded file with those bytes."""
+    rows = con.execute(
+        """SELECT sha256, arg_min(source_file, partition), min(partition) FROM audit.load_log
+        WHERE raw_table = ? AND status = 'loaded' AND sha256 IS NOT NULL GROUP BY sha256""",
+        [raw_table],
+    ).fetchall()
+    return {sha: (source_file, day) for sha, source_file, day in rows}
 
 
 def record(

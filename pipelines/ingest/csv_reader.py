@@ -20,124 +20,164 @@ import duckdb
 
 from pipelines.ingest.contracts import TableContract
 from pipelines.ingest.errors import IngestError
-from pipelines.ingest.textfile import (
-    DUCKDB_ENCODINGS,
-    duckdb_problem,
-    needs_transcoding,
-    stage_lines,
-    transcode_to_utf8,
-)
+from pipelines.ingest.textfile import ReadFile, locate_unreadable, path_literal, stage_decoded
 
 
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _header(con: duckdb.DuckDBPyConnection, rel: str, table: TableContract) -> list[str]:
-    row = con.execute("SELECT line FROM _lines WHERE _line_number = 1").fetchone()
-    if row is None or row[0] is None or not row[0].strip():
-        raise IngestError(f"{rel}: empty file (no header line)")
-    first = row[0].lstrip("\ufeff")
-    fields = next(csv.reader([first], delimiter=table.delimiter, quotechar=table.quote or None))
-    return [f.strip() for f in fields]
+def _headers(
+    con: duckdb.DuckDBPyConnection, files: list[ReadFile], table: TableContract
+) -> dict[int, tuple[str, ...]]:
+    """Each file's header fields (line 1 of _lines); a file's problem names that file."""
+    first = dict(con.execute("SELECT _f, line FROM _lines WHERE _line_number = 1").fetchall())
+    out: dict[int, tuple[str, ...]] = {}
+    for f in files:
+        line = first.get(f.f)
+        if line is None or not line.strip():
+            raise IngestError(f"{f.rel}: empty file (no header line)")
+        fields = next(
+            csv.reader([line.lstrip("\ufeff")], delimiter=table.delimiter, quotechar=table.quote or None)
+        )
+        header = tuple(h.strip() for h in fields)
+        missing = [c.source for c in table.columns if c.required and c.source not in header]
+        if missing:
+            raise IngestError(
+                f"{f.rel}: missing required column(s) {', '.join(missing)} in the header "
+                f"(found: {', '.join(header)})"
+            )
+        if len(set(header)) != len(header):
+            raise IngestError(f"{f.rel}: duplicate column names in the header")
+        out[f.f] = header
+    return out
+
+
+def _read_group(
+    con: duckdb.DuckDBPyConnection,
+    files: list[ReadFile],
+    header: tuple[str, ...],
+    table: TableContract,
+    encoding: str,
+) -> None:
+    """Append one read_csv over files sharing a header to _csv and _rej.
+
+    _k numbers a file's good rows from 1: the scan's row_number() minus the file's first.
+    """
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    quote = _sql_str(table.quote)
+    reader = (
+        f"read_csv(?, columns={columns}, header=true, auto_detect=false, "
+        f"delim={_sql_str(table.delimiter)}, quote={quote}, escape={quote}, encoding='{encoding}', "
+        "strict_mode=true, null_padding=false, store_rejects=true, rejects_table='_csv_rejects', "
+        "rejects_scan='_csv_scans', max_line_size=4194304, filename=true)"
+    )
+    paths = "[" + ", ".join(path_literal(f.path) for f in files) + "]"
+    cols = ", ".join(f"c{i}" for i in range(len(header)))
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _csv_raw AS SELECT row_number() OVER () AS _n, filename AS _path, "
+            f"{cols} FROM {reader.replace('?', paths)}"
+        )
+    except duckdb.Error as exc:
+        raise locate_unreadable(files, reader.replace(", filename=true", ""), exc) from exc
+    con.execute("CREATE OR REPLACE TEMP TABLE _paths (_path VARCHAR, _f INTEGER)")
+    con.executemany("INSERT INTO _paths VALUES (?, ?)", [[str(f.path), f.f] for f in files])
+    fields = []
+    for col in table.columns:
+        fields.append(f"r.c{header.index(col.source)}" if col.source in header else "NULL::VARCHAR")
+    newlines = " + ".join(
+        f"coalesce(length(r.c{i}) - length(replace(r.c{i}, chr(10), '')), 0)" for i in range(len(header))
+    )
+    con.execute(
+        f"""INSERT INTO _csv
+        SELECT p._f, r._n - o._first + 1, {newlines}, {", ".join(fields)}
+        FROM _csv_raw r JOIN _paths p USING (_path)
+        JOIN (SELECT _path, min(_n) AS _first FROM _csv_raw GROUP BY _path) o USING (_path)"""
+    )
+    # One reject per record (DuckDB may report several errors for one line).
+    con.execute(
+        """INSERT INTO _rej
+        SELECT p._f, j.line, arg_min(j.error_type::VARCHAR, j.column_idx), arg_min(j.error_message, j.column_idx)
+        FROM _csv_rejects j JOIN _csv_scans s USING (scan_id, file_id) JOIN _paths p ON p._path = s.file_path
+        GROUP BY ALL"""
+    )
+    con.execute("DROP TABLE _csv_raw")
 
 
 def stage_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: TableContract, tmp_dir: Path
+    con: duckdb.DuckDBPyConnection, files: list[ReadFile], table: TableContract, tmp_dir: Path
 ) -> None:
     if not table.header:
-        raise IngestError(f"{rel}: CSV contracts need header: true (columns are matched by name)")
-    encoding = "utf-8"
-    if needs_transcoding(table.encoding):
-        path = transcode_to_utf8(path, rel, table.encoding, tmp_dir)
-    else:
-        encoding = DUCKDB_ENCODINGS[table.encoding]
-    stage_lines(con, path, rel, encoding)
-    header = _header(con, rel, table)
-    missing = [c.source for c in table.columns if c.required and c.source not in header]
-    if missing:
-        raise IngestError(
-            f"{rel}: missing required column(s) {', '.join(missing)} in the header (found: {', '.join(header)})"
-        )
-    if len(set(header)) != len(header):
-        raise IngestError(f"{rel}: duplicate column names in the header")
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    quote = _sql_str(table.quote)
-    try:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _csv AS
-            SELECT row_number() OVER () AS _k, * FROM read_csv(?, columns={columns}, header=true,
-                auto_detect=false, delim={_sql_str(table.delimiter)}, quote={quote}, escape={quote},
-                encoding='{encoding}', strict_mode=true, null_padding=false, store_rejects=true,
-                rejects_table='_csv_rejects', rejects_scan='_csv_scans', max_line_size=4194304)""",
-            [str(path)],
-        )
-    except duckdb.Error as exc:
-        raise IngestError(f"{rel}: {duckdb_problem(exc)}") from exc
-    # One reject per record (DuckDB may report several errors for one line).
+        raise IngestError(f"{files[0].rel}: CSV contracts need header: true (columns are matched by name)")
+    files, encoding = stage_decoded(con, files, table.encoding, tmp_dir)
+    headers = _headers(con, files, table)
+    fields = ", ".join(f'"f_{c.name}" VARCHAR' for c in table.columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _csv (_f INTEGER, _k BIGINT, _nl BIGINT, {fields})")
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _rej AS
-        SELECT line AS _rec, arg_min(error_type::VARCHAR, column_idx) AS error_type,
-               arg_min(error_message, column_idx) AS error_message
-        FROM _csv_rejects GROUP BY line"""
+        "CREATE OR REPLACE TEMP TABLE _rej (_f INTEGER, _rec BIGINT, error_type VARCHAR, error_message VARCHAR)"
     )
-    newlines = " + ".join(
-        f"coalesce(length(c{i}) - length(replace(c{i}, chr(10), '')), 0)" for i in range(len(header))
-    )
-    multiline = con.execute(f"SELECT coalesce(sum({newlines}), 0) > 0 FROM _csv").fetchone()[0]
-    _record_map(con, table.quote if multiline else "")
+    groups: dict[tuple[str, ...], list[ReadFile]] = {}
+    for f in files:
+        groups.setdefault(headers[f.f], []).append(f)
+    for header, group in groups.items():
+        _read_group(con, group, header, table, encoding)
+    multiline = [f for (f,) in con.execute("SELECT DISTINCT _f FROM _csv WHERE _nl > 0").fetchall()]
+    _record_map(con, table.quote, multiline)
     # Record slots: header is record 1; blank lines and rejects occupy theirs.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _slots AS
-        WITH blank AS (SELECT m._rec FROM _lines l JOIN _recmap m USING (_line_number)
+        WITH blank AS (SELECT m._f, m._rec FROM _lines l JOIN _recmap m USING (_f, _line_number)
                        WHERE l._line_number > 1 AND l.line IS NULL),
-        taken AS (SELECT _rec FROM blank UNION SELECT _rec FROM _rej),
-        n AS (SELECT (SELECT count(*) FROM _csv) + (SELECT count(*) FROM taken) + 1 AS total)
-        SELECT r.rec AS _rec, row_number() OVER (ORDER BY r.rec) AS _k
-        FROM range(2, (SELECT total FROM n) + 1) r(rec)
-        WHERE r.rec NOT IN (SELECT _rec FROM taken)"""
+        taken AS (SELECT _f, _rec FROM blank UNION SELECT _f, _rec FROM _rej),
+        n AS (SELECT _f, count(*) AS rows FROM _csv GROUP BY _f),
+        t AS (SELECT _f, count(*) AS rows FROM taken GROUP BY _f),
+        recs AS (SELECT _f, unnest(range(2, coalesce(n.rows, 0) + coalesce(t.rows, 0) + 2)) AS _rec
+                 FROM n FULL JOIN t USING (_f))
+        SELECT _f, _rec, row_number() OVER (PARTITION BY _f ORDER BY _rec) AS _k
+        FROM recs ANTI JOIN taken USING (_f, _rec)"""
     )
-    fields = []
-    for col in table.columns:
-        if col.source in header:
-            fields.append(f'_csv.c{header.index(col.source)} AS "f_{col.name}"')
-        else:
-            fields.append(f'NULL::VARCHAR AS "f_{col.name}"')
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW _stage AS
-        SELECT m._line_number, ({newlines.replace("(c", "(_csv.c")}) + 1 AS _span, {", ".join(fields)}
-        FROM _csv JOIN _slots USING (_k) JOIN _recmap m ON m._rec = _slots._rec"""
+        SELECT _csv._f, m._line_number, _csv._nl + 1 AS _span, {", ".join(f'"f_{c.name}"' for c in table.columns)}
+        FROM _csv JOIN _slots USING (_f, _k) JOIN _recmap m ON m._f = _slots._f AND m._rec = _slots._rec"""
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _rejects AS
-        SELECT coalesce(m._line_number, _rej._rec) AS _line_number, 1 AS _span,
+        SELECT _rej._f, coalesce(m._line_number, _rej._rec) AS _line_number, 1 AS _span,
                CASE WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN 'malformed_line'
                     ELSE 'wrong_column_count' END AS reason,
                NULL::VARCHAR AS column_name,
                error_type || ': ' || error_message AS detail
-        FROM _rej LEFT JOIN _recmap m ON m._rec = _rej._rec"""
+        FROM _rej LEFT JOIN _recmap m ON m._f = _rej._f AND m._rec = _rej._rec"""
     )
 
 
-def _record_map(con: duckdb.DuckDBPyConnection, quote: str) -> None:
-    """_recmap(_rec, _line_number): DuckDB's record number -> physical line where it starts.
+def _record_map(con: duckdb.DuckDBPyConnection, quote: str, multiline: list[int]) -> None:
+    """_recmap(_f, _rec, _line_number): DuckDB's record number -> physical line where it starts.
 
-    Without quoted line breaks it is the identity. With them, a physical line starts a
-    record when the quotes before it are balanced (an even count; doubled quotes count 2).
+    The identity for files without quoted line breaks. In the files with them (`multiline`),
+    a physical line starts a record when the quotes before it are balanced (an even count;
+    doubled quotes count 2).
     """
-    if not quote:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _recmap AS SELECT _line_number AS _rec, _line_number FROM _lines"
-        )
+    multiline = multiline if quote else []
+    multi = ", ".join(str(int(f)) for f in multiline) or "-1"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _recmap AS
+        SELECT _f, _line_number AS _rec, _line_number FROM _lines WHERE _f NOT IN ({multi})"""
+    )
+    if not multiline:
         return
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _recmap AS
+        f"""INSERT INTO _recmap
         WITH q AS (
-            SELECT _line_number,
+            SELECT _f, _line_number,
                    coalesce(sum(coalesce(length(line) - length(replace(line, ?, '')), 0)) OVER (
-                       ORDER BY _line_number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
-            FROM _lines
+                       PARTITION BY _f ORDER BY _line_number
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+            FROM _lines WHERE _f IN ({multi})
         )
-        SELECT row_number() OVER (ORDER BY _line_number) AS _rec, _line_number FROM q WHERE before % 2 = 0""",
+        SELECT _f, row_number() OVER (PARTITION BY _f ORDER BY _line_number), _line_number
+        FROM q WHERE before % 2 = 0""",
         [quote],
     )

@@ -191,20 +191,22 @@ def ingest_derived(
     future_tolerance_days: int,
     tmp_dir: Path,
 ):
-    """Load one derived raw table from the day's line-level file (one transaction)."""
+    """Load one derived raw table from the day's line-level file (one transaction per day)."""
     from pipelines.ingest import audit
     from pipelines.ingest.load import (
+        Delivery,
         FileLoad,
         LoadResult,
-        _drop_temp,
         check_staged,
-        delete_partition,
+        delete_partitions,
+        drop_temp,
         ensure_raw_table,
         insert_rejected,
-        stage_file,
+        register_files,
+        stage_files,
     )
-    from pipelines.ingest.quarantine import insert_structural_rejects
-    from pipelines.ingest.textfile import sha256_of
+    from pipelines.ingest.quarantine import insert_structural_rejects, stage_raw_records
+    from pipelines.ingest.textfile import ReadFile, sha256_of
 
     assert table.line_table is not None and table.derive is not None
     line = table.line_table
@@ -217,11 +219,12 @@ def ingest_derived(
     con.execute("SET preserve_insertion_order = true")
     con.execute("BEGIN TRANSACTION")
     try:
-        delete_partition(con, table.raw_table, day)
+        delete_partitions(con, table.raw_table, [day])
         if path.is_file() and table.derive != "interactions":
             sha = sha256_of(path)
-            stage_file(con, path, rel, line, tmp_dir)
-            check_staged(con, line, day, future_tolerance_days)
+            register_files(con, [Delivery(0, day, rel, path, sha)], future_tolerance_days)
+            stage_files(con, [ReadFile(0, path, rel)], line, tmp_dir)
+            check_staged(con, line, future_tolerance_days)
             cols = ", ".join([c.name for c in table.columns] + ["_ln"])
             con.execute(
                 f"INSERT INTO raw.{table.raw_table} SELECT d.* EXCLUDE (_ln), ?, d._ln, ?, ? "
@@ -231,14 +234,21 @@ def ingest_derived(
             derived = int(
                 con.execute(
                     f"SELECT count(*) FROM raw.{table.raw_table} WHERE _partition = ?", [day]
-                ).fetchone()[0]
+                ).fetchall()[0][0]
             )
             note: str | None
             if table.derive == "order_lines":
                 # The file's rejected lines are quarantined once, with the order lines.
-                structural = insert_structural_rejects(con, table.raw_table, rel, day, loaded_at)
-                rejected = insert_rejected(con, table.raw_table, rel, day, loaded_at)
-                counts = (derived + rejected + structural, derived, rejected + structural, 0)
+                insert_structural_rejects(con, table.raw_table, loaded_at)
+                stage_raw_records(con, "SELECT _f, _line_number, _span FROM _final WHERE _reject IS NOT NULL")
+                insert_rejected(con, table.raw_table, loaded_at)
+                quarantined = int(
+                    con.execute(
+                        "SELECT (SELECT count(*) FROM _final WHERE _reject IS NOT NULL) "
+                        "+ (SELECT count(*) FROM _rejects)"
+                    ).fetchall()[0][0]
+                )
+                counts = (derived + quarantined, derived, quarantined, 0)
                 note = None
             else:
                 counts = (derived, derived, 0, 0)
@@ -261,5 +271,5 @@ def ingest_derived(
         raise
     finally:
         con.execute("SET preserve_insertion_order = false")
-        _drop_temp(con)
+        drop_temp(con)
     return result

@@ -21,22 +21,28 @@ def ensure_quarantine_table(con: duckdb.DuckDBPyConnection, raw_table: str) -> N
     con.execute(f"CREATE TABLE IF NOT EXISTS quarantine.{raw_table} ({QUARANTINE_COLUMNS})")
 
 
-def raw_record_sql(alias: str) -> str:
-    """Original text of a staged row: its physical line(s) from _lines."""
-    return (
-        f"(SELECT string_agg(l.line, chr(10) ORDER BY l._line_number) FROM _lines l "
-        f"WHERE l._line_number BETWEEN {alias}._line_number AND {alias}._line_number + {alias}._span - 1)"
+def stage_raw_records(con: duckdb.DuckDBPyConnection, needed: str) -> None:
+    """_rawrec(_f, _line_number, raw_record): the physical line(s) of each staged row in `needed`.
+
+    `needed` is a query giving (_f, _line_number, _span) of the rows going to quarantine;
+    only their lines are looked up (an equi-join per physical line), not the whole file.
+    """
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rawrec AS
+        WITH n AS (SELECT DISTINCT _f, _line_number, _span FROM ({needed})),
+        x AS (SELECT _f, _line_number AS _start, unnest(range(_line_number, _line_number + _span)) AS _line_number
+              FROM n)
+        SELECT x._f, x._start AS _line_number, string_agg(l.line, chr(10) ORDER BY l._line_number) AS raw_record
+        FROM x JOIN _lines l USING (_f, _line_number) GROUP BY ALL"""
     )
 
 
-def insert_structural_rejects(
-    con: duckdb.DuckDBPyConnection, raw_table: str, source_file: str, partition: object, loaded_at: object
-) -> int:
+def insert_structural_rejects(con: duckdb.DuckDBPyConnection, raw_table: str, loaded_at: object) -> None:
     """Rows the reader could not split (wrong field count, invalid JSON, malformed log line)."""
     con.execute(
         f"""INSERT INTO quarantine.{raw_table}
-        SELECT ?, r._line_number, ?, ?, r.reason, r.column_name, r.detail, 'rejected', l.line, NULL
-        FROM _rejects r LEFT JOIN _lines l USING (_line_number)""",
-        [source_file, partition, loaded_at],
+        SELECT fl._source_file, r._line_number, fl._partition, ?, r.reason, r.column_name, r.detail,
+               'rejected', l.line, NULL
+        FROM _rejects r JOIN _files fl USING (_f) LEFT JOIN _lines l USING (_f, _line_number)""",
+        [loaded_at],
     )
-    return int(con.execute("SELECT count(*) FROM _rejects").fetchone()[0])

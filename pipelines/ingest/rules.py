@@ -14,7 +14,6 @@ field set NULL and a quarantine row with action 'repaired' keeps the original va
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from pipelines.ingest.contracts import Column, TableContract
 
@@ -80,14 +79,17 @@ def _format_hint(col: Column, table: TableContract) -> str:
     return ""
 
 
-def future_limit(col: Column, day: date, tolerance_days: int) -> str:
-    """Values later than (delivery day + 1 + tolerance days) at 00:00 UTC are in the future."""
-    limit = day + timedelta(days=1 + tolerance_days)
+def future_limit(col: Column) -> str:
+    """The row's future limit: (delivery day + 1 + tolerance days) at 00:00 UTC.
+
+    The loader computes it per file (columns _limit_date/_limit_ts/_limit_tstz of _typed),
+    so one pass checks files of many days.
+    """
     if col.type == "DATE":
-        return f"DATE {lit(limit.isoformat())}"
+        return "t._limit_date"
     if col.type == "TIMESTAMPTZ":
-        return f"CAST({lit(limit.isoformat() + ' 00:00:00+00')} AS TIMESTAMPTZ)"
-    return f"TIMESTAMP {lit(limit.isoformat() + ' 00:00:00')}"
+        return "t._limit_tstz"
+    return "t._limit_ts"
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,11 @@ class Reference:
     ref_column: str
 
 
-def build_checks(table: TableContract, day: date, tolerance_days: int) -> tuple[list[Check], list[Reference]]:
-    """Every row check of a table, in REASON_PRIORITY order, and the reference lookups."""
+def build_checks(table: TableContract, tolerance_days: int) -> tuple[list[Check], list[Reference]]:
+    """Every row check of a table, in REASON_PRIORITY order, and the reference lookups.
+
+    Checks that depend on the delivery day read it from the row (t._partition).
+    """
     by_reason: dict[str, list[Check]] = {r: [] for r in REASON_PRIORITY}
     repairs: list[Check] = []
     refs: list[Reference] = []
@@ -161,12 +166,12 @@ def build_checks(table: TableContract, day: date, tolerance_days: int) -> tuple[
                     f"{lit(col.name + ': ')} || {shown} || {lit(' is not ' + bounds)}",
                 )
             elif rule.check == "not_future":
-                limit = future_limit(col, day, tolerance_days)
                 check = Check(
                     "future_timestamp",
                     col.name,
-                    f"{c} > {limit}",
-                    f"{lit(col.name + ': ')} || {shown} || {lit(' is after the delivery day ' + day.isoformat() + f' + {tolerance_days} day(s) tolerance')}",
+                    f"{c} > {future_limit(col)}",
+                    f"{lit(col.name + ': ')} || {shown} || ' is after the delivery day ' || CAST(t._partition AS VARCHAR) "
+                    f"|| {lit(f' + {tolerance_days} day(s) tolerance')}",
                 )
             elif rule.check == "references":
                 alias = f"ref_{len(refs)}"
@@ -175,8 +180,9 @@ def build_checks(table: TableContract, day: date, tolerance_days: int) -> tuple[
                 check = Check(
                     "unknown_reference",
                     col.name,
-                    f"{c} IS NOT NULL AND {alias}.k IS NULL",
-                    f"{lit(col.name + ': ')} || {shown} || {lit(' is not in any ' + ref_table + ' file loaded up to ' + day.isoformat())}",
+                    f"{c} IS NOT NULL AND ({alias}.p IS NULL OR {alias}.p > t._partition)",
+                    f"{lit(col.name + ': ')} || {shown} || {lit(' is not in any ' + ref_table + ' file loaded up to ')} "
+                    "|| CAST(t._partition AS VARCHAR)",
                 )
             else:  # pragma: no cover - contracts.py validates the check names
                 continue

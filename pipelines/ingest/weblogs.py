@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.ingest.contracts import TableContract
-from pipelines.ingest.textfile import stage_lines
+from pipelines.ingest.textfile import ReadFile, stage_lines
 
 _Q = r'"((?:[^"\\]|\\.)*)"'
 COMMON = r"^(\S+) (\S+) (\S+) \[([^\]]+)\] " + _Q + r" (\d{3}) (\d+|-)"
@@ -47,9 +47,9 @@ def field_sql(log_format: str) -> dict[str, str]:
 
 
 def stage_log(
-    con: duckdb.DuckDBPyConnection, path: Path, rel: str, table: TableContract, tmp_dir: Path
+    con: duckdb.DuckDBPyConnection, files: list[ReadFile], table: TableContract, tmp_dir: Path
 ) -> None:
-    stage_lines(con, path, rel, "utf-8" if table.encoding in {"utf-8", "utf8"} else "latin-1")
+    stage_lines(con, files, "utf-8" if table.encoding in {"utf-8", "utf8"} else "latin-1")
     combined = table.log_format == "combined"
     pattern = COMBINED if combined else COMMON
     groups = GROUPS if combined else GROUPS[:7]
@@ -73,18 +73,18 @@ def stage_log(
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _parsed AS
         WITH l AS (
-            SELECT _line_number, line, regexp_full_match(line, $1) AS ok, contains(line, '\\') AS esc
+            SELECT _f, _line_number, line, regexp_full_match(line, $1) AS ok, contains(line, '\\') AS esc
             FROM _lines WHERE line IS NOT NULL AND trim(line) <> ''
         )
-        SELECT _line_number, {struct} AS p
-        FROM (SELECT _line_number, string_split(line, '"') AS q FROM l WHERE ok AND NOT esc)
+        SELECT _f, _line_number, {struct} AS p
+        FROM (SELECT _f, _line_number, string_split(line, '"') AS q FROM l WHERE ok AND NOT esc)
         UNION ALL
-        SELECT _line_number, regexp_extract(line, $1, {names}) AS p FROM l WHERE NOT ok OR esc""",
+        SELECT _f, _line_number, regexp_extract(line, $1, {names}) AS p FROM l WHERE NOT ok OR esc""",
         [pattern],
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _rejects AS
-        SELECT _line_number, 1 AS _span, 'malformed_line' AS reason, NULL::VARCHAR AS column_name,
+        SELECT _f, _line_number, 1 AS _span, 'malformed_line' AS reason, NULL::VARCHAR AS column_name,
                ? AS detail
         FROM _parsed WHERE p.ip = ''""",
         [f"does not match the {table.log_format} log format"],
@@ -97,5 +97,5 @@ def stage_log(
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW _stage AS
-        SELECT _line_number, 1 AS _span, {fields} FROM _parsed WHERE p.ip <> ''"""
+        SELECT _f, _line_number, 1 AS _span, {fields} FROM _parsed WHERE p.ip <> ''"""
     )
