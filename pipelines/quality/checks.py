@@ -3,7 +3,6 @@
 No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
 """
 
-
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -40,7 +39,9 @@ def _build_one(table: TableContract) -> dg.AssetChecksDefinition:
         ),
     )
     def _check(
-        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, settings: PipelineSettingsResource
+        context: dg.AssetCheckExecutionContext,
+        warehouse: WarehouseResource,
+        settings: PipelineSettingsResource,
     ) -> dg.AssetCheckResult:
         s = settings.get()
         live = load_contracts(s.contracts_dir)
@@ -54,11 +55,14 @@ def _build_one(table: TableContract) -> dg.AssetChecksDefinition:
             days = run_days(dict(context.run.tags))
             if days is None:
                 found = con.execute(
-                    "SELECT DISTINCT partition FROM audit.load_log WHERE raw_table = ? ORDER BY 1", [table.raw_table]
+                    "SELECT DISTINCT partition FROM audit.load_log WHERE raw_table = ? ORDER BY 1",
+                    [table.raw_table],
                 ).fetchall()
                 days = [r[0] for r in found]
             report = run_input_checks(con, contract, days, thresholds)
-        summary = f"{report.evaluated} checks on {report.rows_validated:,} rows, {len(report.failures)} failed"
+        summary = (
+            f"{report.evaluated} checks on {report.rows_validated:,} rows, {len(report.failures)} failed"
+        )
         context.log.info(f"raw.{table.raw_table}: {summary}")
         return dg.AssetCheckResult(
             passed=report.passed,

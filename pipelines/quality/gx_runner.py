@@ -80,7 +80,9 @@ def validate_frame(
     for i, exp in enumerate(expectations):
         # GX reorders results; the index in meta ties each result to its expectation.
         suite.add_expectation(getattr(gx.expectations, exp.kind)(**exp.params, meta={"c360_index": i}))
-    result = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": sample_size})
+    result = batch.validate(
+        suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": sample_size}
+    )
     by_index = {int(res.expectation_config.meta["c360_index"]): res for res in result.results}
     outcomes = []
     for i, exp in enumerate(expectations):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -17,11 +18,13 @@ from pipelines.synth import generate
 
 THRESHOLDS = Thresholds(
     max_quarantine_share=0.05,
+    quarantine_allowance_rows=2,
     min_row_count_ratio=0.2,
     max_row_count_ratio=5.0,
     min_rows_for_ratio=100,
     min_valid_email_share=0.95,
     sample_size=5,
+    validation_chunk_rows=500_000,
 )
 
 
@@ -53,9 +56,19 @@ def test_quarantine_share_over_the_limit_fails_and_blocks_downstream(xs: Setting
     con = duckdb.connect(str(xs.build_db), read_only=True)
     try:
         # the customers themselves were loaded (and the bad rows quarantined) ...
-        assert con.execute("SELECT count(*) FROM quarantine.crm_customers WHERE reason = 'missing_required'").fetchall()[0][0] == blanked
+        assert (
+            con.execute(
+                "SELECT count(*) FROM quarantine.crm_customers WHERE reason = 'missing_required'"
+            ).fetchall()[0][0]
+            == blanked
+        )
         # ... but orders, which depend on customers, never ran
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()}
+        tables = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+            ).fetchall()
+        }
     finally:
         con.close()
     assert "crm_orders" not in tables and "crm_interactions" not in tables
@@ -97,7 +110,9 @@ def test_expectation_failures_carry_samples(xs: Settings) -> None:
         ingest_table(con, contracts["crm"].tables["customers"], xs.inbox_dir, date(2025, 9, 1))
         ingest_table(con, orders, xs.inbox_dir, date(2025, 9, 1))
         # a value the contract does not accept, smuggled past ingest
-        con.execute("UPDATE raw.crm_orders SET status = 'lost_in_post' WHERE rowid IN (SELECT rowid FROM raw.crm_orders LIMIT 3)")
+        con.execute(
+            "UPDATE raw.crm_orders SET status = 'lost_in_post' WHERE rowid IN (SELECT rowid FROM raw.crm_orders LIMIT 3)"
+        )
         report = run_input_checks(con, orders, [date(2025, 9, 1)], THRESHOLDS)
     finally:
         con.close()
@@ -105,3 +120,30 @@ def test_expectation_failures_carry_samples(xs: Settings) -> None:
     (failure,) = report.failures
     assert failure["check"] == "ExpectColumnValuesToBeInSet(status)"
     assert failure["unexpected"] == 3 and failure["sample"] == ["lost_in_post"] * 3
+
+
+def test_chunked_validation_finds_the_same_defects_as_one_batch(xs: Settings) -> None:
+    contracts = load_contracts(PACKAGE_DIR / "contracts")
+    events = contracts["clickstream"].tables["events"]
+    days = [date(2025, 9, d) for d in (1, 2, 3)]
+    con = duckdb.connect()
+    try:
+        for day in days:
+            ingest_table(con, events, xs.inbox_dir, day)
+        for day, bad in ((1, 2), (3, 3)):
+            con.execute(
+                f"UPDATE raw.clickstream_events SET event_type = 'teleport' WHERE rowid IN ("
+                f"SELECT rowid FROM raw.clickstream_events WHERE _partition = DATE '2025-09-0{day}' LIMIT {bad})"
+            )
+        one_batch = run_input_checks(con, events, days, THRESHOLDS)
+        per_day = run_input_checks(
+            con, events, days, dataclasses.replace(THRESHOLDS, validation_chunk_rows=1)
+        )
+    finally:
+        con.close()
+    for report in (one_batch, per_day):
+        failed = {f["check"]: f for f in report.failures}
+        assert set(failed) == {"ExpectColumnValuesToBeInSet(event_type)"}
+        assert failed["ExpectColumnValuesToBeInSet(event_type)"]["unexpected"] == 5
+        assert failed["ExpectColumnValuesToBeInSet(event_type)"]["sample"][:1] == ["teleport"]
+    assert per_day.rows_validated == one_batch.rows_validated > 3000
