@@ -51,7 +51,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from pipelines.resources import PipelineSettingsResource, WarehouseResource, connect_duckdb
-from pipelines.settings import Settings
+from pipelines.settings import DEFAULT_EXPORT_HASH_KEY, Settings
 
 Progress = Callable[[str], None]
 
@@ -73,7 +73,7 @@ PARTITIONED_EXPORTS: Mapping[str, str] = {
     "fct_orders": "order_date",
     "fct_order_lines": "order_date",
     "fct_sessions": "session_date",
-    "fct_page_views": "view_date",
+    "fct_page_views": "event_date",
 }
 PARTITION_KEY = "month"
 MANIFEST = "_manifest.json"
@@ -99,6 +99,7 @@ class TableExport:
     columns: tuple[Column, ...]
     files: tuple[str, ...]
     partitioned_by: str | None
+    pseudonymized: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -280,6 +281,33 @@ def _write_datamart(
     return counts
 
 
+def pseudonymized_columns(settings: Settings, columns: Sequence[Column]) -> tuple[str, ...]:
+    """The columns of a table that the exports hash (none when pseudonymization is off)."""
+    if not settings.export_pseudonymize:
+        return ()
+    pii = {c.lower() for c in settings.export_pii_columns}
+    return tuple(c.name for c in columns if c.name.lower() in pii)
+
+
+def pseudonym_sql(value_sql: str, hash_key: str) -> str:
+    """Keyed hash of a personal value: sha256(key | lower(trim(value))), hex; NULL stays NULL.
+
+    Normalised first so the same email written two ways gets one pseudonym, and joins and
+    distinct counts across exported tables still work. Not reversible without the key; with
+    the key anyone can test a guess, so the key is a secret (C360_EXPORT_HASH_KEY).
+    """
+    return f"sha256({_literal(hash_key + '|')} || lower(trim(cast({value_sql} as varchar))))"
+
+
+def _export_expression(column: Column, hash_key: str | None) -> str:
+    name = _ident(column.name)
+    if hash_key is not None:
+        return f"{pseudonym_sql(name, hash_key)} as {name}"
+    if export_type(column.type) == column.type:
+        return name
+    return f"cast({name} as {export_type(column.type)}) as {name}"
+
+
 def _export_table(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -287,14 +315,11 @@ def _export_table(
     rows: int,
     out_dir: Path,
     partition_column: str | None,
+    hashed: Mapping[str, str] | None = None,
 ) -> None:
     """One COPY per table: casts to Parquet-native types, zstd, fixed row groups, hive months."""
-    projection = ", ".join(
-        _ident(c.name)
-        if export_type(c.type) == c.type
-        else f"cast({_ident(c.name)} as {export_type(c.type)}) as {_ident(c.name)}"
-        for c in columns
-    )
+    hashed = hashed or {}
+    projection = ", ".join(_export_expression(c, hashed.get(c.name)) for c in columns)
     options = f"format parquet, compression {COMPRESSION}, row_group_size {ROW_GROUP_SIZE}"
     source = f"{MARTS_SCHEMA}.{_ident(table)}"
     out_dir.mkdir(parents=True)
@@ -323,6 +348,10 @@ def _write_exports(
 ) -> tuple[dict[str, TableExport], list[str]]:
     """Export every table of the staged datamart (so exports and datamart are the same data)."""
     warnings: list[str] = []
+    if settings.export_pseudonymize and settings.export_hash_key == DEFAULT_EXPORT_HASH_KEY:
+        warnings.append(
+            "exports pseudonymized with the built-in development key: set C360_EXPORT_HASH_KEY before sharing them"
+        )
     exports: dict[str, TableExport] = {}
     staged_dir.mkdir(parents=True)
     con = connect_duckdb(
@@ -348,15 +377,27 @@ def _write_exports(
                 warnings.append(f"{table}: has a column {PARTITION_KEY!r}, exported unpartitioned")
                 partition_column = None
             started = time.perf_counter()
-            _export_table(con, table, columns, rows, staged_dir / table, partition_column)
+            hashed = pseudonymized_columns(settings, columns)
+            _export_table(
+                con,
+                table,
+                columns,
+                rows,
+                staged_dir / table,
+                partition_column,
+                {c: settings.export_hash_key for c in hashed},
+            )
             files = tuple(
                 sorted(p.relative_to(staged_dir).as_posix() for p in (staged_dir / table).rglob("*.parquet"))
             )
             exports[table] = TableExport(
                 rows=rows,
-                columns=tuple(Column(c.name, export_type(c.type)) for c in columns),
+                columns=tuple(
+                    Column(c.name, "VARCHAR" if c.name in hashed else export_type(c.type)) for c in columns
+                ),
                 files=files,
                 partitioned_by=f"{PARTITION_KEY}({partition_column})" if partition_column and rows else None,
+                pseudonymized=hashed,
             )
             _say(
                 progress,
@@ -370,12 +411,18 @@ def _write_exports(
         "compression": COMPRESSION,
         "row_group_size": ROW_GROUP_SIZE,
         "warnings": warnings,
+        "pseudonymization": {
+            "enabled": settings.export_pseudonymize,
+            "method": "sha256(key || '|' || lower(trim(value))), hex; key from C360_EXPORT_HASH_KEY",
+            "columns": list(settings.export_pii_columns) if settings.export_pseudonymize else [],
+        },
         "tables": {
             table: {
                 "rows": e.rows,
                 "schema": [{"name": c.name, "type": c.type} for c in e.columns],
                 "files": list(e.files),
                 "partitioned_by": e.partitioned_by,
+                "pseudonymized": list(e.pseudonymized),
             }
             for table, e in exports.items()
         },

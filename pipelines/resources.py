@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.settings import Settings
+from pipelines.settings import DEFAULT_EXPORT_HASH_KEY, DEFAULT_PII_COLUMNS, HASH_KEY_ENV, Settings
 
 
 def connect_duckdb(
@@ -73,6 +73,14 @@ class PipelineSettingsResource(dg.ConfigurableResource):
     dbt_threads: int = 1
     late_arrival_days: int = 1
     future_tolerance_days: int = 1
+    export_pseudonymize: bool = True
+    # A secret: when it came from the environment it travels as dg.EnvVar, so the UI shows the
+    # variable's name, never the key.
+    export_hash_key: str = DEFAULT_EXPORT_HASH_KEY
+    export_pii_columns: str = ",".join(DEFAULT_PII_COLUMNS)  # comma-separated
+    schedule_cron: str = "0 6 * * *"
+    inbox_sensor_interval_seconds: int = 60
+    inbox_settle_seconds: int = 30
 
     def get(self) -> Settings:
         from datetime import date
@@ -91,6 +99,13 @@ class PipelineSettingsResource(dg.ConfigurableResource):
             dbt_threads=self.dbt_threads,
             late_arrival_days=self.late_arrival_days,
             future_tolerance_days=self.future_tolerance_days,
+            export_pseudonymize=self.export_pseudonymize,
+            export_hash_key=self.export_hash_key,
+            export_hash_key_from_env=False,
+            export_pii_columns=tuple(c for c in self.export_pii_columns.split(",") if c),
+            schedule_cron=self.schedule_cron,
+            inbox_sensor_interval_seconds=self.inbox_sensor_interval_seconds,
+            inbox_settle_seconds=self.inbox_settle_seconds,
         )
 
     @classmethod
@@ -109,4 +124,10 @@ class PipelineSettingsResource(dg.ConfigurableResource):
             dbt_threads=s.dbt_threads,
             late_arrival_days=s.late_arrival_days,
             future_tolerance_days=s.future_tolerance_days,
+            export_pseudonymize=s.export_pseudonymize,
+            export_hash_key=dg.EnvVar(HASH_KEY_ENV) if s.export_hash_key_from_env else s.export_hash_key,
+            export_pii_columns=",".join(s.export_pii_columns),
+            schedule_cron=s.schedule_cron,
+            inbox_sensor_interval_seconds=s.inbox_sensor_interval_seconds,
+            inbox_settle_seconds=s.inbox_settle_seconds,
         )

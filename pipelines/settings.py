@@ -39,6 +39,33 @@ TIERS: dict[str, Tier] = {
 }
 
 
+DEFAULT_EXPORT_HASH_KEY = "c360-local-dev-key"
+HASH_KEY_ENV = "C360_EXPORT_HASH_KEY"
+# Mart columns that hold personal data (names as in DESIGN.md / the dbt marts).
+DEFAULT_PII_COLUMNS: tuple[str, ...] = (
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "full_name",
+    "address",
+    "ip",
+    "client_ip",
+    "ip_address",
+)
+
+
+def _env_bool(env: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{key}={raw!r} is not a boolean (expected true/false)")
+
+
 def _env_date(env: Mapping[str, str], key: str, default: date | None) -> date | None:
     raw = env.get(key)
     if raw is None or raw == "":
@@ -81,6 +108,19 @@ class Settings:
     late_arrival_days: int = 1
     # A timestamp later than the file's day plus this tolerance is "in the future".
     future_tolerance_days: int = 1
+    # Parquet exports replace personal data with a keyed hash (the datamart keeps it). The
+    # default key only makes the hashes stable on one machine: set C360_EXPORT_HASH_KEY in
+    # any shared deployment, or anyone can hash a known email and look it up.
+    export_pseudonymize: bool = True
+    export_hash_key: str = field(default=DEFAULT_EXPORT_HASH_KEY, repr=False)
+    # True when the key came from C360_EXPORT_HASH_KEY: resources then pass it by reference.
+    export_hash_key_from_env: bool = field(default=False, compare=False, repr=False)
+    export_pii_columns: tuple[str, ...] = DEFAULT_PII_COLUMNS
+    # The daily schedule's time (cron, UTC) and how often the inbox sensor looks for new days.
+    schedule_cron: str = "0 6 * * *"
+    inbox_sensor_interval_seconds: int = 60
+    # A file modified less than this long ago may still be being copied: the sensor waits.
+    inbox_settle_seconds: int = 30
     extra: Mapping[str, str] = field(default_factory=dict)
 
     # ---- derived paths -------------------------------------------------------------
@@ -140,4 +180,17 @@ class Settings:
             dbt_threads=_env_int(env, "C360_DBT_THREADS", defaults.dbt_threads),
             late_arrival_days=_env_int(env, "C360_LATE_ARRIVAL_DAYS", defaults.late_arrival_days),
             future_tolerance_days=_env_int(env, "C360_FUTURE_TOLERANCE_DAYS", defaults.future_tolerance_days),
+            export_pseudonymize=_env_bool(env, "C360_EXPORT_PSEUDONYMIZE", defaults.export_pseudonymize),
+            export_hash_key=env.get(HASH_KEY_ENV) or defaults.export_hash_key,
+            export_hash_key_from_env=bool(env.get(HASH_KEY_ENV)),
+            export_pii_columns=tuple(
+                c.strip()
+                for c in env.get("C360_EXPORT_PII_COLUMNS", ",".join(defaults.export_pii_columns)).split(",")
+                if c.strip()
+            ),
+            schedule_cron=env.get("C360_SCHEDULE_CRON", defaults.schedule_cron),
+            inbox_sensor_interval_seconds=_env_int(
+                env, "C360_INBOX_SENSOR_INTERVAL_SECONDS", defaults.inbox_sensor_interval_seconds
+            ),
+            inbox_settle_seconds=_env_int(env, "C360_INBOX_SETTLE_SECONDS", defaults.inbox_settle_seconds),
         )

@@ -7,7 +7,6 @@ as vars (min_date inclusive, max_date exclusive), never one dbt start-up per day
 No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
 """
 
-
 import json
 import os
 import sys
@@ -30,6 +29,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "C360_BUILD_DB": str(settings.build_db),
         "C360_DBT_THREADS": str(settings.dbt_threads),
         "C360_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        "C360_DUCKDB_THREADS": str(settings.duckdb_threads),
         "C360_TMP_DIR": str(settings.tmp_dir),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

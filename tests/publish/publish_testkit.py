@@ -14,6 +14,7 @@ from pipelines.settings import Settings
 ORDERS = 1_000
 CUSTOMERS = 200
 PAGE_VIEWS = 3_000
+TEST_HASH_KEY = "test-secret"
 
 
 def fill_build(settings: Settings, orders: int = ORDERS, extra_sql: str = "") -> None:
@@ -62,7 +63,12 @@ def fill_build(settings: Settings, orders: int = ORDERS, extra_sql: str = "") ->
 
 
 def make_settings(tmp_path: Path) -> Settings:
-    s = Settings(data_dir=tmp_path / "data", duckdb_memory_limit="512MB", duckdb_threads=1)
+    s = Settings(
+        data_dir=tmp_path / "data",
+        duckdb_memory_limit="512MB",
+        duckdb_threads=1,
+        export_hash_key=TEST_HASH_KEY,
+    )
     fill_build(s)
     return s
 

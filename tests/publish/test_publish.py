@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
-from publish_testkit import CUSTOMERS, ORDERS, PAGE_VIEWS, checksums, fill_build, no_leftovers
+from publish_testkit import CUSTOMERS, ORDERS, PAGE_VIEWS, TEST_HASH_KEY, checksums, fill_build, no_leftovers
 
 import pipelines.publish as publish_mod
 from pipelines.publish import KEEP_VERSIONS, PublishError, publish, versions_dir
-from pipelines.settings import Settings
+from pipelines.settings import DEFAULT_EXPORT_HASH_KEY, Settings
 
 TABLES = {
     "audiences": CUSTOMERS // 2,
@@ -111,6 +114,7 @@ def test_publish_writes_datamart_exports_and_manifest(settings: Settings) -> Non
         "schema": [{"name": "id", "type": "INTEGER"}, {"name": "label", "type": "VARCHAR"}],
         "files": ["dim_empty/data_0.parquet"],
         "partitioned_by": None,
+        "pseudonymized": [],
     }
     # the HUGEINT values survive exactly
     con = duckdb.connect()
@@ -185,10 +189,10 @@ def _short_export(real):  # type: ignore[no-untyped-def]
 
 
 def _failing_export(real):  # type: ignore[no-untyped-def]
-    def wrapper(con, table, columns, rows, out_dir, partition_column) -> None:  # type: ignore[no-untyped-def]
+    def wrapper(con, table, *args) -> None:  # type: ignore[no-untyped-def]
         if table == "fct_orders":
             raise duckdb.IOException("No space left on device")
-        real(con, table, columns, rows, out_dir, partition_column)
+        real(con, table, *args)
 
     return wrapper
 
@@ -273,3 +277,40 @@ def test_first_publish_crash_at_exports_swap_rolls_back_the_datamart(
     assert not settings.exports_dir.exists() and not settings.exports_dir.is_symlink()
     assert list(versions_dir(settings).iterdir()) == []
     assert no_leftovers(settings) == []
+
+
+def test_exports_pseudonymize_personal_columns_with_the_keyed_hash(settings: Settings) -> None:
+    publish(settings, "run-p", [], partition_columns=PARTS)
+
+    # Computed independently of the SQL: sha256 over "<key>|<lower(trim(email))>".
+    def pseudonym(value: str) -> str:
+        return hashlib.sha256(f"{TEST_HASH_KEY}|{value.strip().lower()}".encode()).hexdigest()
+
+    exported = pq.read_table(settings.exports_dir / "customer_360").to_pydict()
+    by_customer = dict(zip(exported["customer_id"], exported["email"], strict=True))
+    assert by_customer[7] == pseudonym("c7")
+    audiences = pq.read_table(settings.exports_dir / "audiences").to_pydict()
+    assert set(audiences["email"]) <= set(by_customer.values())  # same pseudonym in every table: joins work
+    with duckdb.connect(str(settings.datamart_db), read_only=True) as con:
+        assert con.execute("select email from marts.customer_360 where customer_id = 7").fetchall() == [
+            ("c7",)
+        ]
+    manifest = json.loads((settings.exports_dir / "_manifest.json").read_text())
+    assert manifest["tables"]["customer_360"]["pseudonymized"] == ["email"]
+    assert manifest["tables"]["fct_orders"]["pseudonymized"] == []
+    assert TEST_HASH_KEY not in (settings.exports_dir / "_manifest.json").read_text()
+
+
+def test_exports_keep_personal_columns_when_pseudonymization_is_off(settings: Settings) -> None:
+    plain = replace(settings, export_pseudonymize=False)
+    result = publish(plain, "run-q", [], partition_columns=PARTS)
+    exported = pq.read_table(plain.exports_dir / "customer_360").to_pydict()
+    assert dict(zip(exported["customer_id"], exported["email"], strict=True))[7] == "c7"
+    assert result.warnings == ()
+
+
+def test_the_built_in_hash_key_is_flagged(settings: Settings) -> None:
+    result = publish(
+        replace(settings, export_hash_key=DEFAULT_EXPORT_HASH_KEY), "run-k", [], partition_columns=PARTS
+    )
+    assert any("C360_EXPORT_HASH_KEY" in w for w in result.warnings)
