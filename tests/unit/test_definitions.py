@@ -28,9 +28,22 @@ def test_asset_graph_snapshot(tmp_path: Path) -> None:
     for key in RAW:
         node = graph.get(dg.AssetKey.from_user_string(key))
         assert node.group_name == "ingest"
-        assert defs.resolve_assets_def(node.key).op.pool == "duckdb_writer", "every writer of build.duckdb shares the one-writer pool"
+        assert defs.resolve_assets_def(node.key).op.pool == "duckdb_writer", (
+            "every writer of build.duckdb shares the one-writer pool"
+        )
         assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition)
     orders = graph.get(dg.AssetKey.from_user_string("raw/crm_orders"))
     assert dg.AssetKey.from_user_string("raw/crm_customers") in orders.parent_keys
     job = defs.resolve_job_def(ALL_JOB)
     assert job.executor_def.name == "in_process"
+
+
+def test_lineage_starts_at_the_inbox_folders(tmp_path: Path) -> None:
+    graph = build_definitions(Settings(data_dir=tmp_path)).resolve_asset_graph()
+    inbox = {k.to_user_string() for k in graph.get_all_asset_keys() if k.path[0] == "inbox"}
+    assert inbox == {"inbox/crm", "inbox/clickstream", "inbox/weblogs"}
+    assert (
+        dg.AssetKey(["inbox", "weblogs"])
+        in graph.get(dg.AssetKey.from_user_string("raw/weblog_hits")).parent_keys
+    )
+    assert not graph.get(dg.AssetKey(["inbox", "crm"])).is_executable  # files are delivered, not built

@@ -1,0 +1,128 @@
+"""What starts runs without a person: a daily schedule and a sensor on the inbox.
+
+Both request one run of the whole job per delivery day (the partition key is the day),
+so the UI shows one run per day and a failed day can be re-executed alone.
+
+When is a day ready? Every contract's file for the day is in the inbox, or a later day
+already has files (so whatever is missing for the day is not coming: the run loads what
+is there and the audit shows the gap). Files younger than the settle time are ignored, so
+a file still being copied never starts a run.
+
+Nothing runs twice: the sensor skips days whose ingest assets are all materialized in
+this Dagster instance (e.g. by `make run`, which uses the same DAGSTER_HOME) and days it
+requested before (its cursor), and each request carries a run_key, which the daemon
+never launches twice. Both are STOPPED by default: an operator turns them on in the UI
+(Automation), so `make ui` on a fresh clone does not start ninety runs by surprise.
+"""
+
+import json
+import time
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.ingest.contracts import all_tables, load_contracts
+from pipelines.partitions import inbox_days
+from pipelines.settings import Settings
+
+SCHEDULE_NAME = "c360_daily"
+SENSOR_NAME = "c360_inbox"
+
+
+def _is_settled(path: Path, settle_seconds: int, now: float) -> bool:
+    return path.is_file() and now - path.stat().st_mtime >= settle_seconds
+
+
+def missing_files(settings: Settings, day: date, now: float | None = None) -> list[str]:
+    """Contract files for the day that are not (yet, or not completely) in the inbox."""
+    now = time.time() if now is None else now
+    tables = all_tables(load_contracts(settings.contracts_dir))
+    return sorted(
+        t.file_for(day)
+        for t in tables
+        if not _is_settled(settings.inbox_dir / t.file_for(day), settings.inbox_settle_seconds, now)
+    )
+
+
+def ready_days(settings: Settings, now: float | None = None) -> list[date]:
+    """Inbox days that can be run now (see the module docstring)."""
+    days = inbox_days(settings.inbox_dir)
+    if settings.end_date is not None:
+        days = [d for d in days if d <= settings.end_date]
+    days = [d for d in days if d >= settings.start_date]
+    if not days:
+        return []
+    last = days[-1]
+    return [d for d in days if d < last or not missing_files(settings, d, now)]
+
+
+def _materialized_days(instance: dg.DagsterInstance, asset_keys: Sequence[dg.AssetKey]) -> set[date]:
+    """Days every ingest asset has materialized in this instance (an empty list means none)."""
+    if not asset_keys:
+        return set()
+    common: set[str] | None = None
+    for key in asset_keys:
+        done = set(instance.get_materialized_partitions(key))
+        common = done if common is None else common & done
+    return {date.fromisoformat(p) for p in common or set()}
+
+
+def build_inbox_sensor(
+    job_name: str, settings: Settings, ingest_keys: Sequence[dg.AssetKey]
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=SENSOR_NAME,
+        job_name=job_name,
+        minimum_interval_seconds=settings.inbox_sensor_interval_seconds,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description=f"One run of the whole job per new day whose files are complete in {settings.inbox_dir}.",
+    )
+    def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+        requested = set(json.loads(context.cursor)) if context.cursor else set()
+        done = _materialized_days(context.instance, ingest_keys)
+        new = [d for d in ready_days(settings) if d.isoformat() not in requested and d not in done]
+        if not new:
+            return dg.SkipReason(f"no new complete day in {settings.inbox_dir}")
+        requests = [
+            dg.RunRequest(
+                run_key=f"inbox:{d.isoformat()}", partition_key=d.isoformat(), tags={"c360/trigger": "inbox"}
+            )
+            for d in new
+        ]
+        cursor = json.dumps(sorted(requested | {d.isoformat() for d in new}))
+        return dg.SensorResult(run_requests=requests, cursor=cursor)
+
+    return inbox_sensor
+
+
+def build_daily_schedule(job_name: str, settings: Settings) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name=SCHEDULE_NAME,
+        job_name=job_name,
+        cron_schedule=settings.schedule_cron,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description="Every day: run the whole job for yesterday's delivery, unless it already succeeded.",
+    )
+    def daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        scheduled = context.scheduled_execution_time
+        day = (scheduled.date() if scheduled else date.today()) - timedelta(days=1)
+        if day < settings.start_date:
+            return dg.SkipReason(f"{day} is before the first partition {settings.start_date}")
+        if day not in inbox_days(settings.inbox_dir):
+            return dg.SkipReason(f"no files for {day} in {settings.inbox_dir}")
+        succeeded = context.instance.get_run_records(
+            filters=dg.RunsFilter(
+                job_name=job_name,
+                tags={"dagster/partition": day.isoformat()},
+                statuses=[dg.DagsterRunStatus.SUCCESS],
+            ),
+            limit=1,
+        )
+        if succeeded:
+            return dg.SkipReason(f"{day} already ran successfully (run {succeeded[0].dagster_run.run_id})")
+        return dg.RunRequest(run_key=f"schedule:{day.isoformat()}", partition_key=day.isoformat())
+
+    return daily_schedule
