@@ -68,7 +68,9 @@ def _days_to_run(args: argparse.Namespace, settings: Settings) -> list[date]:
         start = args.date_from or (found[0] if found else None)
         end = args.date_to or settings.end_date or (found[-1] if found else None)
         if start is None or end is None:
-            raise SystemExit("c360 run: no files in the inbox to infer the date range from; pass --from and --to")
+            raise SystemExit(
+                "c360 run: no files in the inbox to infer the date range from; pass --from and --to"
+            )
         return day_range(start, end)
     found = inbox_days(settings.inbox_dir)
     if settings.end_date:
@@ -102,6 +104,27 @@ def _summarize_loads(settings: Settings, days: list[date]) -> None:
     print("-" * len(header))
     for table, files, read, loaded, quarantined, repaired in rows:
         print(f"{table:<22}{files:>7}{read:>13,}{loaded:>13,}{quarantined:>13,}{repaired:>10,}")
+    _summarize_stitching(settings)
+
+
+def _summarize_stitching(settings: Settings) -> None:
+    """The identity graph's reach, the figure marketing asks first (also a WARN check)."""
+    import duckdb
+
+    from pipelines.quality.reconciliation import min_stitched_session_share, stitching_coverage
+
+    con = duckdb.connect(str(settings.build_db), read_only=True)
+    try:
+        coverage = stitching_coverage(con, min_stitched_session_share()).metadata
+    except duckdb.Error:
+        return  # no sessions mart (e.g. a transactions-only profile)
+    finally:
+        con.close()
+    if coverage["sessions"]:
+        print(
+            f"\nidentity: {coverage['stitched_sessions']:,} of {coverage['sessions']:,} clickstream sessions "
+            f"({coverage['stitched_share']:.1%}) stitched to a customer"
+        )
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -132,7 +155,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     record_run(settings, outcome.run_id, outcome.success, outcome.reason, outcome.failed_steps)
     if not outcome.success:
         print(f"c360 run: FAILED after {elapsed:.1f} s: {outcome.reason}", file=sys.stderr)
-        print("  details: `c360 status`, or the run in the Dagster UI (`make ui`)", file=sys.stderr)
+        print(
+            f"  details: `c360 status`, or http://127.0.0.1:3000/runs/{outcome.run_id} after `make ui`",
+            file=sys.stderr,
+        )
         return 1
     _summarize_loads(settings, days)
     print(f"\nrun {outcome.run_id} succeeded in {elapsed:.1f} s")
@@ -144,7 +170,10 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings) -> int:
     import duckdb
 
     if not settings.build_db.exists():
-        print(f"c360 quarantine: no warehouse at {settings.build_db} yet (run `c360 run` first)", file=sys.stderr)
+        print(
+            f"c360 quarantine: no warehouse at {settings.build_db} yet (run `c360 run` first)",
+            file=sys.stderr,
+        )
         return 1
     con = duckdb.connect(str(settings.build_db), read_only=True)
     try:
@@ -156,10 +185,13 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings) -> int:
         ]
         if args.table:
             if args.table not in tables:
-                print(f"c360 quarantine: no quarantine table {args.table!r} (have: {', '.join(tables)})", file=sys.stderr)
+                print(
+                    f"c360 quarantine: no quarantine table {args.table!r} (have: {', '.join(tables)})",
+                    file=sys.stderr,
+                )
                 return 2
             rows = con.execute(
-                f'SELECT _source_file, _line_number, reason, column_name, action, detail, left(raw_record, 120) '
+                f"SELECT _source_file, _line_number, reason, column_name, action, detail, left(raw_record, 120) "
                 f'FROM quarantine."{args.table}" ORDER BY _partition, _source_file, _line_number LIMIT ?',
                 [args.limit],
             ).fetchall()
@@ -195,8 +227,10 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         base=settings,
         progress=_progress,
         repeat=args.repeat,
+        build_repeat=args.build_repeat,
         regenerate=args.regenerate,
         write_markdown=not args.no_markdown,
+        note=args.note,
     )
     from pipelines.bench import render_markdown
 
@@ -204,6 +238,19 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     print(render_markdown(results))
     print(f"bench finished in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+# ---- sql / docs (analysts) ------------------------------------------------------------
+def cmd_sql(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.analyst.sql import main as sql_main
+
+    return sql_main(args, settings)
+
+
+def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.analyst.guide import main as guide_main
+
+    return guide_main(settings, check=args.check)
 
 
 # ---- entry point ----------------------------------------------------------------------
@@ -218,7 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--if-absent", action="store_true", help="do nothing if sample data is already there")
     gen.set_defaults(func=cmd_generate)
 
-    run = sub.add_parser("run", help="ingest, build and check the given days (default: every day in the inbox)")
+    run = sub.add_parser(
+        "run", help="ingest, build and check the given days (default: every day in the inbox)"
+    )
     run.add_argument("--date", type=_parse_date, help="one day")
     run.add_argument("--from", dest="date_from", type=_parse_date, help="first day (inclusive)")
     run.add_argument("--to", dest="date_to", type=_parse_date, help="last day (inclusive)")
@@ -227,10 +276,22 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="the published version, the last run and what failed")
     status.set_defaults(func=cmd_status)
 
-    bench = sub.add_parser("bench", help="measure generate and ingest against DuckDB's scan floor")
+    bench = sub.add_parser(
+        "bench",
+        help="measure ingest vs scan floor and GoAccess, full and incremental builds, analyst queries",
+    )
     bench.add_argument("--tier", choices=list(TIERS), default="S")
-    bench.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported")
-    bench.add_argument("--regenerate", action="store_true", help="regenerate the tier's data to time generation")
+    bench.add_argument("--repeat", type=int, default=3, help="runs per short figure; the median is reported")
+    bench.add_argument(
+        "--build-repeat",
+        type=int,
+        default=None,
+        help="whole-pipeline runs per figure (default: 3 at XS/S, 1 at M/L)",
+    )
+    bench.add_argument("--note", help="a remark stored with the results, e.g. what else was running")
+    bench.add_argument(
+        "--regenerate", action="store_true", help="regenerate the tier's data to time generation"
+    )
     bench.add_argument("--no-markdown", action="store_true", help="do not update BENCHMARKS.md")
     bench.set_defaults(func=cmd_bench)
 
@@ -238,6 +299,16 @@ def build_parser() -> argparse.ArgumentParser:
     quar.add_argument("table", nargs="?", help="a raw table name, e.g. crm_orders: list its quarantined rows")
     quar.add_argument("--limit", type=int, default=50, help="rows to show for one table (default 50)")
     quar.set_defaults(func=cmd_quarantine)
+
+    from pipelines.analyst.options import add_arguments as add_sql_arguments
+
+    sql = sub.add_parser("sql", help="query the published datamart (read-only); no query opens a prompt")
+    add_sql_arguments(sql)
+    sql.set_defaults(func=cmd_sql)
+
+    docs = sub.add_parser("docs", help="regenerate docs/analyst-guide.md from the dbt YAML and the queries")
+    docs.add_argument("--check", action="store_true", help="fail if the committed guide is out of date")
+    docs.set_defaults(func=cmd_docs)
     return parser
 
 

@@ -96,6 +96,10 @@ def _failure_reason(result: dg.ExecuteInProcessResult) -> tuple[str, tuple[str, 
             ):
                 key = evaluation.asset_check_key
                 reasons.append(f"check {key.asset_key.to_user_string()}:{key.name} failed")
+    checks = [r for r in reasons if r.startswith("check ")]
+    if checks:
+        # A failed blocking check fails its step too; the check is the reason, not the step's traceback.
+        reasons = [*checks, f"stopped at: {', '.join(dict.fromkeys(failed))}"] if failed else checks
     if not reasons:
         reasons.append("the run did not succeed (see the Dagster UI for details)")
     return "; ".join(reasons), tuple(failed)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 
 import duckdb
 import polars as pl
@@ -21,7 +23,9 @@ def test_customer_360_has_every_customer_and_reconciles_revenue_to_the_cent(tier
         rows, distinct, revenue, segmented = mart.execute(
             "SELECT count(*), count(DISTINCT customer_id), sum(net_revenue), count(rfm_segment) FROM marts.customer_360"
         ).fetchall()[0]
-        buyers = mart.execute("SELECT count(*) FROM marts.customer_360 WHERE orders_completed > 0").fetchall()[0][0]
+        buyers = mart.execute(
+            "SELECT count(*) FROM marts.customer_360 WHERE orders_completed > 0"
+        ).fetchall()[0][0]
     assert rows == distinct == raw_customers == 2000
     assert revenue == raw_revenue
     assert segmented == buyers > 0, "every customer with a completed order has an RFM segment"
@@ -34,7 +38,75 @@ def test_exports_match_the_datamart_and_their_manifest(tier_s) -> None:
         for table in ("customer_360", "rfm_segments", "fct_orders"):
             expected = mart.execute(f"SELECT count(*) FROM marts.{table}").fetchall()[0][0]
             assert ds.dataset(exports / table, format="parquet").count_rows() == expected
-            assert pl.scan_parquet(exports / table / "**/*.parquet").select(pl.len()).collect().item() == expected
+            assert (
+                pl.scan_parquet(exports / table / "**/*.parquet").select(pl.len()).collect().item()
+                == expected
+            )
             assert manifest["tables"][table]["rows"] == expected
             pub_run = mart.execute("SELECT run_id FROM meta.publication").fetchall()[0][0]
     assert manifest["run_id"] == pub_run
+
+
+def _key_columns(schema: list[dict]) -> list[str]:
+    """Ids, dates and measures: what a BI dashboard joins and sums on."""
+    keep = []
+    for col in schema:
+        name, dtype = col["name"], col["type"].upper()
+        if (
+            name.endswith("_id")
+            or name.endswith("_date")
+            or dtype.startswith(("DECIMAL", "BIGINT", "INTEGER"))
+        ):
+            keep.append(name)
+    return keep
+
+
+def _fingerprint(values: list) -> str:
+    """Order-free checksum of a column: sha256 over its sorted, normalised values."""
+    text = sorted("∅" if v is None else str(v.isoformat() if hasattr(v, "isoformat") else v) for v in values)
+    return hashlib.sha256("\n".join(text).encode()).hexdigest()
+
+
+def test_every_export_reads_the_same_in_pyarrow_polars_and_the_datamart(tier_s) -> None:
+    exports = tier_s.settings.exports_dir
+    manifest = json.loads((exports / "_manifest.json").read_text())
+    with duckdb.connect(str(tier_s.settings.datamart_db), read_only=True) as mart:
+        published = dict(mart.execute("SELECT table_name, row_count FROM meta.publication_tables").fetchall())
+        assert set(manifest["tables"]) == set(published)
+        for table, entry in manifest["tables"].items():
+            files = sorted((exports / table).rglob("*.parquet"))
+            assert [f.relative_to(exports).as_posix() for f in files] == entry["files"]
+            arrow = ds.dataset(exports / table, format="parquet", partitioning="hive").to_table()
+            frame = pl.read_parquet(files, hive_partitioning=False)
+            assert arrow.num_rows == frame.height == published[table] == entry["rows"], table
+            assert frame.columns == [c["name"] for c in entry["schema"]], table
+            for column in _key_columns(entry["schema"]):
+                if column in entry["pseudonymized"]:
+                    continue
+                in_mart = [r[0] for r in mart.execute(f'SELECT "{column}" FROM marts."{table}"').fetchall()]
+                expected = _fingerprint(in_mart)
+                assert _fingerprint(arrow.column(column).to_pylist()) == expected, (
+                    f"{table}.{column} (pyarrow)"
+                )
+                assert _fingerprint(frame[column].to_list()) == expected, f"{table}.{column} (polars)"
+
+
+def test_exports_carry_no_readable_personal_data(tier_s) -> None:
+    exports = tier_s.settings.exports_dir
+    manifest = json.loads((exports / "_manifest.json").read_text())
+    pii = set(tier_s.settings.export_pii_columns)
+    hashed_values = 0
+    for table, entry in manifest["tables"].items():
+        names = {c["name"] for c in entry["schema"]}
+        assert set(entry["pseudonymized"]) == names & pii, table
+        for column in entry["pseudonymized"]:
+            values = ds.dataset(exports / table, format="parquet").to_table(columns=[column]).column(column)
+            present = [v for v in values.to_pylist() if v is not None]
+            assert all(re.fullmatch(r"[0-9a-f]{64}", v) for v in present), f"{table}.{column} is not hashed"
+            hashed_values += len(present)
+    assert "email" in manifest["tables"]["customer_360"]["pseudonymized"] and hashed_values > 1000
+    with duckdb.connect(str(tier_s.settings.datamart_db), read_only=True) as mart:
+        plain = mart.execute("SELECT count(*) FROM marts.customer_360 WHERE email LIKE '%@%'").fetchall()[0][
+            0
+        ]
+    assert plain > 1000, "the analysts' datamart keeps the real emails"

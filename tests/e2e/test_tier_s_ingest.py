@@ -53,7 +53,9 @@ def test_rows_read_equal_loaded_plus_quarantined_for_every_file(tier_s) -> None:
         ).fetchall()
         loaded_in_raw = {}
         for table in RAW_TABLES:
-            for file, n in con.execute(f"SELECT _source_file, count(*) FROM raw.{table} GROUP BY 1").fetchall():
+            for file, n in con.execute(
+                f"SELECT _source_file, count(*) FROM raw.{table} GROUP BY 1"
+            ).fetchall():
                 loaded_in_raw[(table, file)] = n
     files = tier_s.manifest["files"]
     assert len(audit) == len(files), "every delivered file is in the load audit"
@@ -81,9 +83,7 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> tup
         ).fetchall()
     ]
     col_list = ", ".join(f'"{c}"' for c in cols)
-    return con.execute(
-        f"SELECT count(*), sum(hash({col_list})) FROM {schema}.{table}"
-    ).fetchall()[0]
+    return con.execute(f"SELECT count(*), sum(hash({col_list})) FROM {schema}.{table}").fetchall()[0]
 
 
 def test_rematerializing_a_partition_changes_nothing(tier_s) -> None:

@@ -33,12 +33,16 @@ def test_generate_if_absent_keeps_matching_data_and_refuses_another_tier(
     assert "make clean-data" in capsys.readouterr().err
 
 
-def test_run_before_the_first_partition_is_refused(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_before_the_first_partition_is_refused(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["run", "--date", "2020-01-01"]) == 2
     assert "C360_START_DATE" in capsys.readouterr().err
 
 
-def test_bad_setting_is_one_line(data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_setting_is_one_line(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("C360_TIER", "XXL")
     assert main(["status"]) == 2
     assert capsys.readouterr().err.strip().startswith("c360: C360_TIER='XXL'")

@@ -27,6 +27,10 @@ def test_inbox_days_of_a_missing_inbox_is_empty(tmp_path: Path) -> None:
 
 
 def test_day_range_is_inclusive_and_rejects_reversed_ranges() -> None:
-    assert day_range(date(2025, 9, 30), date(2025, 10, 2)) == [date(2025, 9, 30), date(2025, 10, 1), date(2025, 10, 2)]
+    assert day_range(date(2025, 9, 30), date(2025, 10, 2)) == [
+        date(2025, 9, 30),
+        date(2025, 10, 1),
+        date(2025, 10, 2),
+    ]
     with pytest.raises(ValueError, match="before start"):
         day_range(date(2025, 9, 2), date(2025, 9, 1))

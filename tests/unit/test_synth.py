@@ -94,7 +94,9 @@ def test_sources_tell_one_story(xs: Path) -> None:
     assert purchases.height > 0
     assert joined["customer_id"].null_count() == 0, "every purchase event is a CRM order"
     assert (joined["user_id"] == joined["customer_id"]).all()
-    amounts = joined.select(rev=pl.col("revenue").cast(pl.Float64), tot=pl.col("total_amount").cast(pl.Float64))
+    amounts = joined.select(
+        rev=pl.col("revenue").cast(pl.Float64), tot=pl.col("total_amount").cast(pl.Float64)
+    )
     assert ((amounts["rev"] - amounts["tot"]).abs() < 0.005).all()
     logged_in = set(events["user_id"].drop_nulls().to_list())
     assert logged_in and logged_in <= customers
@@ -104,15 +106,19 @@ def test_sources_tell_one_story(xs: Path) -> None:
     sample = pages.head(50)
     for ip, url in zip(sample["ip"].to_list(), sample["page_url"].to_list(), strict=True):
         path = url.split("shop.example.com", 1)[1]
-        assert f'{ip} - - [' in log_text and f"GET {path} HTTP/1.1" in log_text
+        assert f"{ip} - - [" in log_text and f"GET {path} HTTP/1.1" in log_text
 
 
 def test_order_totals_are_the_sum_of_their_lines(xs: Path) -> None:
     orders = _crm(xs, "orders").unique("order_id").select("order_id", pl.col("total_amount").cast(pl.Float64))
     lines = _crm(xs, "order_lines").with_columns(
-        pl.col("quantity").cast(pl.Int64).abs(), pl.col("unit_price").cast(pl.Float64), pl.col("discount_amount").cast(pl.Float64)
+        pl.col("quantity").cast(pl.Int64).abs(),
+        pl.col("unit_price").cast(pl.Float64),
+        pl.col("discount_amount").cast(pl.Float64),
     )
-    sums = lines.group_by("order_id").agg(s=(pl.col("quantity") * pl.col("unit_price") - pl.col("discount_amount")).sum())
+    sums = lines.group_by("order_id").agg(
+        s=(pl.col("quantity") * pl.col("unit_price") - pl.col("discount_amount")).sum()
+    )
     both = orders.join(sums, on="order_id")
     assert both.height == orders.height
     assert ((both["total_amount"] - both["s"]).abs() < 0.011).all()

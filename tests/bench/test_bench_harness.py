@@ -1,0 +1,97 @@
+"""The whole harness on tier XS (one run of everything), so `c360 bench` cannot rot.
+
+Checks the results' shape and that every figure is a number, never how fast anything
+was: timings belong to BENCHMARKS.md, not to assertions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.bench import figures, run_bench
+from pipelines.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+HAND_WRITTEN_HEAD = "# Benchmarks\n\nHow to run it, written by hand.\n\n## Results\n\n"
+HAND_WRITTEN_TAIL = "\n## Missed targets and their measured reasons\n\nAnalysis written by hand.\n"
+STALE_BLOCK = "<!-- bench:XS:begin -->\nstale figures\n<!-- bench:XS:end -->\n"
+
+TOP_LEVEL = {
+    "schema_version", "tier", "sizes", "measured_at", "command", "note", "machine", "settings", "repeats",
+    "contended", "generate_seconds", "dbt_parse_seconds", "full_build", "ingest", "weblogs_vs_goaccess",
+    "incremental", "analyst_queries",
+}  # fmt: skip
+PIPELINE_RUN = {
+    "command", "wall_seconds", "runs_wall_seconds", "peak_rss_bytes", "peak_rss_over_memory_limit",
+    "peak_spill_bytes", "outside_steps_seconds", "dbt_execution_seconds", "phase_seconds", "step_seconds",
+}  # fmt: skip
+INGEST_FIGURE = {
+    "name", "source", "files", "rows_read", "seconds", "scan_seconds", "scan_method", "scan_rows",
+    "ratio_to_scan", "rows_per_second",
+}  # fmt: skip
+# Figures that are absent by design: generation is timed only when the data is (re)generated,
+# the dbt parse only when the project changed since the last parse.
+OPTIONAL = {"generate_seconds", "dbt_parse_seconds"}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@pytest.fixture(scope="module")
+def bench_xs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, Path]:
+    root = tmp_path_factory.mktemp("bench")
+    markdown = root / "BENCHMARKS.md"
+    markdown.write_text(HAND_WRITTEN_HEAD + STALE_BLOCK + HAND_WRITTEN_TAIL)
+    settings = Settings(data_dir=root / "data", duckdb_memory_limit="1GB")
+    results = run_bench(
+        "XS", base=settings, progress=lambda _m: None, repeat=1, build_repeat=1, markdown_path=markdown
+    )
+    return results, root / "data" / "bench" / "results-XS.json", markdown
+
+
+def test_results_json_has_the_documented_shape(bench_xs: tuple[dict, Path, Path]) -> None:
+    results, path, _ = bench_xs
+    on_disk = json.loads(path.read_text())
+    assert on_disk == results
+    assert set(on_disk) == TOP_LEVEL
+    assert on_disk["tier"] == "XS" and on_disk["schema_version"] == 1
+    assert on_disk["settings"]["duckdb_memory_limit"] == "1GB"
+    assert on_disk["settings"]["duckdb_memory_limit_bytes"] == 1_000_000_000
+    assert set(on_disk["full_build"]) >= PIPELINE_RUN
+    assert set(on_disk["incremental"]) >= PIPELINE_RUN
+    assert set(on_disk["full_build"]["phase_seconds"]) == {"ingest", "checks", "dbt", "publish", "other"}
+    tables = {t["name"] for t in on_disk["ingest"]["tables"]}
+    assert {"crm_customers", "crm_orders", "clickstream_events", "weblog_hits"} <= tables
+    assert {s["name"] for s in on_disk["ingest"]["sources"]} == {"crm", "clickstream", "weblogs"}
+    for figure in on_disk["ingest"]["tables"] + on_disk["ingest"]["sources"]:
+        assert set(figure) == INGEST_FIGURE
+        assert figure["rows_read"] > 0 and figure["scan_rows"] > 0
+    assert on_disk["incremental"]["available"] and on_disk["incremental"]["base_days"] == 6
+    assert on_disk["analyst_queries"]["available"], on_disk["analyst_queries"]["reason"]
+    assert on_disk["analyst_queries"]["queries"], "no analyst query measured"
+
+
+def test_every_figure_is_a_number(bench_xs: tuple[dict, Path, Path]) -> None:
+    results, _, _ = bench_xs
+    found = figures(results)
+    assert len(found) > 40
+    if not results["weblogs_vs_goaccess"]["available"]:
+        pytest.skip(f"GoAccess comparison not run: {results['weblogs_vs_goaccess']['reason']}")
+    not_numbers = {k: v for k, v in found.items() if k not in OPTIONAL and not _is_number(v)}
+    assert not not_numbers
+    assert all(q["error"] is None for q in results["analyst_queries"]["queries"])
+
+
+def test_benchmarks_md_block_rewritten_and_hand_text_kept(bench_xs: tuple[dict, Path, Path]) -> None:
+    _, _, markdown = bench_xs
+    text = markdown.read_text()
+    assert text.startswith(HAND_WRITTEN_HEAD) and text.endswith(HAND_WRITTEN_TAIL)
+    block = text[len(HAND_WRITTEN_HEAD) : -len(HAND_WRITTEN_TAIL)]
+    assert block.startswith("<!-- bench:XS:begin -->\n### Tier XS\n")
+    assert block.endswith("<!-- bench:XS:end -->\n")
+    assert "stale figures" not in block and "c360 bench --tier XS" in block

@@ -1,0 +1,138 @@
+"""The bench harness's pure parts: the BENCHMARKS.md rewrite, unit parsing, step phases, query timing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.bench import figures
+from pipelines.bench.build import phase_seconds, settings_env, step_phase
+from pipelines.bench.memory import limit_bytes
+from pipelines.bench.queries import measure_queries
+from pipelines.bench.report import replace_block
+from pipelines.settings import Settings
+
+HAND_WRITTEN = """# Benchmarks
+
+Intro written by hand.
+
+## Results
+
+<!-- bench:M:begin -->
+old M block
+<!-- bench:M:end -->
+
+## Missed targets and their measured reasons
+
+Analysis written by hand, with a <!-- comment --> inside.
+"""
+
+
+def test_replace_block_rewrites_only_between_the_markers() -> None:
+    text = replace_block(HAND_WRITTEN, "M", "new M block\n")
+    assert "old M block" not in text
+    assert "<!-- bench:M:begin -->\nnew M block\n<!-- bench:M:end -->" in text
+    assert text.replace("new M block", "old M block") == HAND_WRITTEN
+    assert replace_block(text, "M", "new M block\n") == text
+
+
+def test_replace_block_adds_a_missing_tier_under_results_keeping_the_rest() -> None:
+    text = replace_block(HAND_WRITTEN, "XS", "xs block\n")
+    assert (
+        text.index("## Results")
+        < text.index("<!-- bench:XS:begin -->")
+        < text.index("<!-- bench:M:begin -->")
+    )
+    removed = text.replace("<!-- bench:XS:begin -->\nxs block\n<!-- bench:XS:end -->\n\n", "")
+    assert removed == HAND_WRITTEN
+    assert replace_block("# Benchmarks\n", "S", "s\n").endswith(
+        "<!-- bench:S:begin -->\ns\n<!-- bench:S:end -->\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("limit", "expected"),
+    [
+        ("4GB", 4_000_000_000),
+        ("4GiB", 4 * 1024**3),
+        ("512MB", 512_000_000),
+        ("1.5 GB", 1_500_000_000),
+        ("50%", 500),
+    ],
+)
+def test_memory_limit_units_follow_duckdb(limit: str, expected: int) -> None:
+    assert limit_bytes(limit, total_memory=1000) == expected
+
+
+def test_unreadable_memory_limit_is_none() -> None:
+    assert limit_bytes("lots") is None
+
+
+def test_steps_fall_into_pipeline_phases() -> None:
+    steps = {
+        "raw__crm_orders": 2.0,
+        "raw__crm_orders_input_expectations": 1.0,
+        "marts__customer_360_revenue_reconciles": 0.5,
+        "dbt_datamart": 10.0,
+        "publish__datamart": 1.5,
+    }
+    assert [step_phase(k) for k in steps] == ["ingest", "checks", "checks", "dbt", "publish"]
+    assert phase_seconds(steps) == {"ingest": 2.0, "checks": 1.5, "dbt": 10.0, "publish": 1.5, "other": 0.0}
+
+
+def test_child_env_reproduces_the_settings() -> None:
+    settings = Settings(data_dir=Path("/tmp/x"), tier="XS", duckdb_memory_limit="1GB", duckdb_threads=1)
+    assert Settings.from_env(settings_env(settings)) == settings
+
+
+@dataclass(frozen=True)
+class StubQuery:
+    name: str
+    title: str
+    sql: str
+
+
+def test_query_latency_per_query_and_errors_named(tmp_path: Path) -> None:
+    datamart = tmp_path / "datamart.duckdb"
+    with duckdb.connect(str(datamart)) as con:
+        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.t AS SELECT range AS n FROM range(100)")
+    stubs = [
+        StubQuery("01_all", "All rows", "SELECT * FROM marts.t"),
+        StubQuery("02_bad", "Broken", "SELECT nope FROM marts.t"),
+    ]
+    result = measure_queries(datamart, repeat=2, threads=1, memory_limit="256MB", loader=lambda: stubs)
+    ok, bad = result["queries"]
+    assert result["available"] and ok["rows"] == 100 and len(ok["runs_seconds"]) == 2
+    assert isinstance(ok["median_seconds"], float)
+    assert bad["median_seconds"] is None and "nope" in bad["error"]
+
+
+def test_missing_query_library_is_reported_not_raised(tmp_path: Path) -> None:
+    def broken() -> list[StubQuery]:
+        raise ImportError("no module named pipelines.analyst.queries")
+
+    result = measure_queries(
+        tmp_path / "none.duckdb", repeat=1, threads=1, memory_limit="256MB", loader=broken
+    )
+    assert result == {"available": False, "reason": result["reason"], "queries": []}
+    assert "analyst queries" in result["reason"]
+
+
+def test_figures_collects_nested_measurements() -> None:
+    results = {
+        "tier": "XS",
+        "full_build": {
+            "wall_seconds": 1.0,
+            "runs_wall_seconds": [1.0],
+            "step_seconds": {"dbt_datamart": 0.5},
+        },
+        "sizes": {"customers": 200},
+    }
+    assert figures(results) == {
+        "full_build.wall_seconds": 1.0,
+        "full_build.runs_wall_seconds[0]": 1.0,
+        "full_build.step_seconds.dbt_datamart": 0.5,
+    }
