@@ -18,7 +18,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from pipelines.resources import PipelineSettingsResource
-from pipelines.settings import Settings
+from pipelines.settings import PACKAGE_DIR, Settings
 
 DBT_TARGET_DIR = "target"
 
@@ -49,6 +49,43 @@ def _patched_env(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = old
+
+
+STANDARD_CONTRACTS_DIR = PACKAGE_DIR / "contracts"
+
+
+def ensure_source_tables(settings: Settings) -> list[str]:
+    """Create, empty, every dbt source table no contract of this deployment loads.
+
+    The dbt sources are the raw tables of the standard contracts (`pipelines/contracts`). A
+    deployment may lack a source (a shop with only the line-level CRM export, no tracker, no
+    web logs): its raw tables are created empty with the standard columns, so the datamart
+    builds with empty session and traffic facts instead of failing. Tables that exist are
+    left alone. Returns the tables created.
+    """
+    import duckdb
+
+    from pipelines.ingest.contracts import all_tables, load_contracts
+    from pipelines.ingest.load import ensure_raw_table, ensure_schemas
+
+    created: list[str] = []
+    settings.build_db.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.build_db)) as con:
+        existing = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+            ).fetchall()
+        }
+        missing = [
+            t for t in all_tables(load_contracts(STANDARD_CONTRACTS_DIR)) if t.raw_table not in existing
+        ]
+        if missing:
+            ensure_schemas(con)
+            for table in missing:
+                ensure_raw_table(con, table)
+                created.append(table.raw_table)
+    return created
 
 
 def _newest_mtime(project_dir: Path) -> float:
@@ -105,6 +142,9 @@ def build_dbt_assets(settings: Settings, partitions_def: dg.PartitionsDefinition
             "min_date": window.start.date().isoformat(),
             "max_date": window.end.date().isoformat(),
         }
+        created = ensure_source_tables(settings.get())
+        if created:
+            context.log.info(f"no contract loads {', '.join(created)}: created empty for dbt")
         context.log.info(f"dbt build for [{dbt_vars['min_date']}, {dbt_vars['max_date']})")
         with _patched_env(dbt_env(settings.get())):
             yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()

@@ -7,6 +7,17 @@
     where {{ in_run_window(delivered_column) }}
 {%- endmacro %}
 
+{# Days of an incremental stitched-event model whose stored customer_id is no longer the one the
+   identity graph gives today. A visitor who identifies on day D has their earlier anonymous
+   traffic attributed back (same anonymous_id): a full rebuild would stitch those earlier days
+   too, so an incremental run must rebuild them as well (also when a cookie becomes shared and
+   loses its customer). Compares the model ({{ this }}) with the current events, on key_column. #}
+{% macro restitched_days(day_column, key_column, current) -%}
+    select distinct t.{{ day_column }} from {{ this }} t
+    join ({{ current }}) c on c.{{ key_column }} = t.{{ key_column }}
+    where t.customer_id is distinct from c.customer_id
+{%- endmacro %}
+
 {# Device class from a user agent string. #}
 {% macro device_type(ua) -%}
     case

@@ -110,3 +110,29 @@ def test_exports_carry_no_readable_personal_data(tier_s) -> None:
             0
         ]
     assert plain > 1000, "the analysts' datamart keeps the real emails"
+
+
+def test_share_of_clickstream_sessions_stitched_to_a_customer_is_reported(tier_s) -> None:
+    """The warn-only check fct_sessions:stitching_coverage, on the tier S build: a real share."""
+    from pipelines.quality.reconciliation import min_stitched_session_share, stitching_coverage
+
+    floor = min_stitched_session_share()
+    with duckdb.connect(str(tier_s.settings.build_db), read_only=True) as con:
+        outcome = stitching_coverage(con, floor)
+    meta = outcome.metadata
+    print(
+        f"\ntier S stitching coverage: {meta['stitched_sessions']} of {meta['sessions']} clickstream "
+        f"sessions stitched to a customer = {meta['stitched_share']:.2%} (floor {floor:.0%})"
+    )
+    assert meta["sessions"] > 1000
+    assert 0 < meta["stitched_sessions"] < meta["sessions"]
+    assert isinstance(meta["stitched_share"], float)
+    assert meta["stitched_share"] == round(meta["stitched_sessions"] / meta["sessions"], 4)
+    # The generator logs in a share of visitors; anonymous browsing keeps it well below 1.
+    assert 0.2 <= meta["stitched_share"] <= 0.95
+    assert outcome.passed
+    with duckdb.connect(str(tier_s.settings.datamart_db), read_only=True) as mart:
+        published = mart.execute(
+            "SELECT count(customer_id) FROM marts.fct_sessions WHERE source = 'clickstream'"
+        ).fetchall()[0][0]
+    assert published == meta["stitched_sessions"], "the published datamart carries the same stitching"

@@ -53,11 +53,11 @@ select
     min(request_ts) as session_start_ts,
     max(request_ts) as session_end_ts,
     count(*) as page_views,
-    arg_min(path_clean, request_ts) as landing_page,
-    arg_min(referrer, request_ts) as referrer,
-    arg_min(utm_source, request_ts) as utm_source,
-    arg_min(utm_medium, request_ts) as utm_medium,
-    arg_min(utm_campaign, request_ts) as utm_campaign,
-    {{ device_type('arg_min(user_agent, request_ts)') }} as device_type
+    arg_min(path_clean, (request_ts, _source_file, _line_number)) as landing_page,
+    arg_min(referrer, (request_ts, _source_file, _line_number)) as referrer,
+    arg_min(utm_source, (request_ts, _source_file, _line_number)) as utm_source,
+    arg_min(utm_medium, (request_ts, _source_file, _line_number)) as utm_medium,
+    arg_min(utm_campaign, (request_ts, _source_file, _line_number)) as utm_campaign,
+    {{ device_type('arg_min(user_agent, (request_ts, _source_file, _line_number))') }} as device_type
 from numbered
 group by visitor_key, session_no

@@ -6,7 +6,9 @@
 ) }}
 -- One row per page or product view from the tracker, with its session and stitched customer.
 -- Incremental: a run with min_date/max_date rebuilds every event day that has events delivered in
--- [min_date, max_date) (late events included), delete+insert on event_date.
+-- [min_date, max_date) (late events included), plus every earlier day with a view whose stitched
+-- customer changed since it was built (attributed back once the visitor identifies);
+-- delete+insert on event_date.
 select
     event_id::varchar as event_id,
     event_type::varchar as event_type,
@@ -27,5 +29,13 @@ select
 from {{ ref('int_events_sessionized') }}
 where event_type in ('page_view', 'product_view')
 {% if is_incremental() or var('min_date') or var('max_date') %}
-  and event_date in ({{ affected_event_days(ref('int_events_sessionized'), 'event_date') }})
+  and event_date in (
+    {{ affected_event_days(ref('int_events_sessionized'), 'event_date') }}
+    {% if is_incremental() %}
+    union
+    {{ restitched_days('event_date', 'event_id',
+        "select event_id, customer_id from " ~ ref('int_events_sessionized')
+        ~ " where event_type in ('page_view', 'product_view')") }}
+    {% endif %}
+  )
 {% endif %}

@@ -12,8 +12,13 @@
 --     cookies resolve to nobody);
 --   source = 'weblogs': sessions of visitors the tracker never saw that day (int_weblog_sessions),
 --     same rule, page views only, no customer.
+-- First/last values of a session (landing page, referrer, utm, device, customer) break event_ts
+-- ties by event_id, so a rebuild always picks the same event.
 -- Incremental: rebuilds every session day touched by tracker events or log hits delivered in
--- [min_date, max_date) (both sources for the same days, so delete+insert never drops one).
+-- [min_date, max_date) (both sources for the same days, so delete+insert never drops one), plus
+-- every earlier day holding a tracker session whose stitched customer changed since it was built
+-- (a visitor who identifies today is attributed back on their earlier sessions, as in a full
+-- rebuild).
 {% set windowed = is_incremental() or var('min_date') or var('max_date') %}
 with
 {% if windowed %}
@@ -22,6 +27,12 @@ days as (
     union
     select distinct cast(timezone('UTC', request_ts) as date) from {{ ref('int_weblog_hits_classified') }}
     where {{ in_run_window('delivered_on') }}
+    {% if is_incremental() %}
+    union
+    {{ restitched_days('session_date', 'session_id',
+        "select session_id, arg_max(customer_id, (event_ts, event_id)) filter (where customer_id is not null) as customer_id
+         from " ~ ref('int_events_sessionized') ~ " group by session_id") }}
+    {% endif %}
 ),
 {% endif %}
 ev as (
@@ -32,7 +43,7 @@ tracker as (
     select
         session_id,
         any_value(anonymous_id) as anonymous_id,
-        arg_max(customer_id, event_ts) filter (where customer_id is not null) as customer_id,
+        arg_max(customer_id, (event_ts, event_id)) filter (where customer_id is not null) as customer_id,
         min(session_date) as session_date,
         min(event_ts) as session_start_ts,
         max(event_ts) as session_end_ts,
@@ -44,12 +55,12 @@ tracker as (
         count(*) filter (where event_type = 'checkout') as checkouts,
         count(*) filter (where event_type = 'purchase') as purchases,
         coalesce(sum(revenue) filter (where event_type = 'purchase'), 0) as purchase_revenue,
-        arg_min(page_path, event_ts) as landing_page,
-        arg_min(referrer, event_ts) as referrer,
-        arg_min(utm_source, event_ts) as utm_source,
-        arg_min(utm_medium, event_ts) as utm_medium,
-        arg_min(utm_campaign, event_ts) as utm_campaign,
-        arg_min(device_type, event_ts) as device_type,
+        arg_min(page_path, (event_ts, event_id)) as landing_page,
+        arg_min(referrer, (event_ts, event_id)) as referrer,
+        arg_min(utm_source, (event_ts, event_id)) as utm_source,
+        arg_min(utm_medium, (event_ts, event_id)) as utm_medium,
+        arg_min(utm_campaign, (event_ts, event_id)) as utm_campaign,
+        arg_min(device_type, (event_ts, event_id)) as device_type,
         count(*) = 1 as is_bounce,
         'clickstream' as source
     from ev
