@@ -139,7 +139,7 @@ def _ingest_asset(
                 )
             except IngestError as exc:
                 span = days[0].isoformat() + (f"..{days[-1].isoformat()}" if len(days) > 1 else "")
-                raise dg.Failure(description=f"raw.{raw_table} {span}: {exc}") from exc
+                raise dg.Failure(description=f"raw.{raw_table} {span}: {exc}") from None
         for result in results:
             day = result.partition
             if not result.files:

@@ -27,6 +27,17 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def drift_note(header: tuple[str, ...], table: TableContract) -> str | None:
+    """Schema drift the load tolerates, in words: extra columns ignored, optional ones absent."""
+    sources = [c.source for c in table.columns]
+    extra = [h for h in header if h not in sources]
+    absent = [s for s in sources if s not in header]
+    parts = ([f"column(s) not in the contract, ignored: {', '.join(extra)}"] if extra else []) + (
+        [f"contract column(s) absent, loaded as NULL: {', '.join(absent)}"] if absent else []
+    )
+    return "schema drift: " + "; ".join(parts) if parts else None
+
+
 def _headers(
     con: duckdb.DuckDBPyConnection, files: list[ReadFile], table: TableContract
 ) -> dict[int, tuple[str, ...]]:
@@ -107,7 +118,8 @@ def _read_group(
 
 def stage_csv(
     con: duckdb.DuckDBPyConnection, files: list[ReadFile], table: TableContract, tmp_dir: Path
-) -> None:
+) -> dict[int, str]:
+    """Stage the files; returns the schema-drift note of each file whose header differs from the contract."""
     if not table.header:
         raise IngestError(f"{files[0].rel}: CSV contracts need header: true (columns are matched by name)")
     files, encoding = stage_decoded(con, files, table.encoding, tmp_dir)
@@ -142,15 +154,32 @@ def stage_csv(
         SELECT _csv._f, m._line_number, _csv._nl + 1 AS _span, {", ".join(f'"f_{c.name}"' for c in table.columns)}
         FROM _csv JOIN _slots USING (_f, _k) JOIN _recmap m ON m._f = _slots._f AND m._rec = _slots._rec"""
     )
+    # An unterminated quote swallows the lines up to the next record DuckDB could read (at
+    # worst the end of the file): its _span covers them all, so quarantine keeps their text.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _rejects AS
-        SELECT _rej._f, coalesce(m._line_number, _rej._rec) AS _line_number, 1 AS _span,
+        WITH r AS (
+            SELECT _rej._f, coalesce(m._line_number, _rej._rec) AS _line_number, error_type, error_message,
+                   error_message ILIKE '%unterminated quote%' AS _open
+            FROM _rej LEFT JOIN _recmap m ON m._f = _rej._f AND m._rec = _rej._rec
+        ),
+        o AS (SELECT DISTINCT _f FROM r WHERE _open),
+        starts AS (
+            SELECT _f, _line_number, lead(_line_number) OVER (PARTITION BY _f ORDER BY _line_number) AS _next
+            FROM (SELECT _f, _line_number FROM r WHERE _f IN (SELECT _f FROM o)
+                  UNION SELECT _f, _line_number FROM _stage WHERE _f IN (SELECT _f FROM o))
+        ),
+        eof AS (SELECT _f, max(_line_number) + 1 AS _eof FROM _lines WHERE _f IN (SELECT _f FROM o) GROUP BY _f)
+        SELECT r._f, r._line_number,
+               CASE WHEN r._open THEN coalesce(s._next, eof._eof) - r._line_number ELSE 1 END AS _span,
                CASE WHEN error_type = 'LINE SIZE OVER MAXIMUM' THEN 'malformed_line'
                     ELSE 'wrong_column_count' END AS reason,
                NULL::VARCHAR AS column_name,
                error_type || ': ' || error_message AS detail
-        FROM _rej LEFT JOIN _recmap m ON m._f = _rej._f AND m._rec = _rej._rec"""
+        FROM r LEFT JOIN starts s USING (_f, _line_number) LEFT JOIN eof USING (_f)"""
     )
+    notes = {f.f: drift_note(headers[f.f], table) for f in files}
+    return {f: note for f, note in notes.items() if note}
 
 
 def _record_map(con: duckdb.DuckDBPyConnection, quote: str, multiline: list[int]) -> None:

@@ -338,13 +338,16 @@ def file_counts(con: duckdb.DuckDBPyConnection, repairs: list[Check]) -> dict[in
 
 def stage_files(
     con: duckdb.DuckDBPyConnection, files: list[ReadFile], table: TableContract, tmp_dir: Path
-) -> None:
-    """Leave _lines, _stage and _rejects for the files (see the reader modules)."""
+) -> dict[int, str]:
+    """Leave _lines, _stage and _rejects for the files (see the reader modules).
+
+    Returns a note per file the reader flagged (a CSV header that drifted from the contract).
+    """
     for f in files:
         if f.path.stat().st_size == 0:
             raise IngestError(f"{f.rel}: empty file (0 bytes)")
     readers = {"csv": stage_csv, "jsonl": stage_jsonl, "log": stage_log}
-    readers[table.format](con, files, table, tmp_dir)
+    return readers[table.format](con, files, table, tmp_dir) or {}
 
 
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
@@ -483,7 +486,7 @@ def _load_files(
     tmp_dir: Path,
 ) -> dict[int, FileLoad]:
     register_files(con, files, tolerance_days)
-    stage_files(con, [ReadFile(d.f, d.path, d.rel) for d in files], table, tmp_dir)
+    notes = stage_files(con, [ReadFile(d.f, d.path, d.rel) for d in files], table, tmp_dir)
     # Only staging numbers rows in file order; later steps may write in parallel.
     con.execute("SET preserve_insertion_order = false")
     repairs = check_staged(con, table, tolerance_days)
@@ -499,6 +502,7 @@ def _load_files(
     counts = file_counts(con, repairs)
     out = {}
     for d in files:
-        audit.record(con, table.raw_table, d.day, d.rel, counts[d.f], d.sha256, loaded_at, "loaded")
-        out[d.f] = FileLoad(d.rel, *counts[d.f], d.sha256)
+        note = notes.get(d.f)
+        audit.record(con, table.raw_table, d.day, d.rel, counts[d.f], d.sha256, loaded_at, "loaded", note)
+        out[d.f] = FileLoad(d.rel, *counts[d.f], d.sha256, note=note)
     return out

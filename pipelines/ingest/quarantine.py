@@ -38,11 +38,20 @@ def stage_raw_records(con: duckdb.DuckDBPyConnection, needed: str) -> None:
 
 
 def insert_structural_rejects(con: duckdb.DuckDBPyConnection, raw_table: str, loaded_at: object) -> None:
-    """Rows the reader could not split (wrong field count, invalid JSON, malformed log line)."""
+    """Rows the reader could not split (wrong field count, invalid JSON, malformed log line).
+
+    raw_record is the reject's physical lines (_span: more than one for a CSV record that
+    an unterminated quote ran on over the following lines).
+    """
     con.execute(
         f"""INSERT INTO quarantine.{raw_table}
+        WITH x AS (SELECT _f, _line_number AS _start, unnest(range(_line_number, _line_number + _span)) AS _line_number
+                   FROM (SELECT DISTINCT _f, _line_number, _span FROM _rejects)),
+        rec AS (SELECT x._f, x._start, string_agg(l.line, chr(10) ORDER BY l._line_number) AS raw_record
+                FROM x JOIN _lines l USING (_f, _line_number) GROUP BY ALL)
         SELECT fl._source_file, r._line_number, fl._partition, ?, r.reason, r.column_name, r.detail,
-               'rejected', l.line, NULL
-        FROM _rejects r JOIN _files fl USING (_f) LEFT JOIN _lines l USING (_f, _line_number)""",
+               'rejected', rec.raw_record, NULL
+        FROM _rejects r JOIN _files fl USING (_f)
+        LEFT JOIN rec ON rec._f = r._f AND rec._start = r._line_number""",
         [loaded_at],
     )

@@ -107,6 +107,9 @@ def duckdb_problem(exc: duckdb.Error) -> str:
         return f"not a complete gzip file ({text.splitlines()[0]})"
     if "invalid unicode" in low or "not utf-8 encoded" in low:
         return f"bytes that are not valid UTF-8{where}: declare the file's encoding in its contract"
+    size = re.search(r"Maximum line size of (\d+) bytes exceeded\. Actual Size: ?(\d+) bytes", text)
+    if size:
+        return f"a line of {size.group(2)} bytes{where}, over the maximum line size of {size.group(1)} bytes"
     return text.splitlines()[0] + where
 
 
