@@ -26,7 +26,7 @@ import duckdb
 
 from pipelines.ingest import audit
 from pipelines.ingest.contracts import TableContract
-from pipelines.ingest.csv_reader import stage_csv
+from pipelines.ingest.csv_reader import drop_csv_temps, stage_csv
 from pipelines.ingest.errors import IngestError
 from pipelines.ingest.jsonl_reader import stage_jsonl
 from pipelines.ingest.quarantine import ensure_quarantine_table, insert_structural_rejects, stage_raw_records
@@ -45,12 +45,6 @@ _TEMP_TABLES = (
     "_rejects",
     "_rawrec",
     "_parsed",
-    "_csv",
-    "_csv_raw",
-    "_paths",
-    "_rej",
-    "_slots",
-    "_recmap",
     "_lines",
     "_csv_rejects",
     "_csv_scans",
@@ -351,6 +345,7 @@ def stage_files(
 
 
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    drop_csv_temps(con)
     for name in _TEMP_VIEWS:
         con.execute(f"DROP VIEW IF EXISTS temp.{name}")
     for name in _TEMP_TABLES:
@@ -496,7 +491,8 @@ def _load_files(
         f"SELECT _f, _line_number, _span FROM _final t WHERE t._reject IS NOT NULL OR ({_repair_any(repairs)})",
     )
     # The file text is no longer needed: free its memory before the big insert.
-    for name in ("_lines", "_parsed", "_csv", "_slots", "_recmap"):
+    drop_csv_temps(con)
+    for name in ("_lines", "_parsed"):
         con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     write_checked(con, table, loaded_at, repairs)
     counts = file_counts(con, repairs)

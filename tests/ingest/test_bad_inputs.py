@@ -38,7 +38,8 @@ from the tiny fixtures (tests/fixtures/ingest, or written inline below).
 | CSV with a quoted field over lines | loaded, physical line numbers | test_csv.py::test_quoted_multiline_field_keeps_physical_line_numbers |
 | CSV doubled quotes, delimiter in quotes, stray quote | loaded exactly | here: test_csv_quotes_and_embedded_newlines |
 | CSV unterminated quote | one quarantined record holding every line it swallowed | here: test_csv_unterminated_quote_keeps_the_swallowed_lines |
-| CSV quote closed on a later line | known limitation (xfail, strict) | here: test_csv_quote_closed_on_a_later_line_loses_no_line |
+| CSV quote closed on a later line (alone, or before a quoted line break) | one quarantined record with both lines, later rows on their own lines | here: test_csv_quote_closed_on_a_later_line_loses_no_line, test_csv_swallowed_line_then_a_multiline_field |
+| CSV blank lines inside a quoted field and between records | loaded on their physical lines | here: test_csv_blank_lines_inside_and_between_multiline_records |
 | log line with a bad escape | `malformed_line`; other escapes loaded exactly | here: test_log_line_with_bad_escape |
 | log: malformed line, IPv6, `\\"` escapes | `malformed_line` | test_weblogs.py::test_combined_format |
 | JSONL invalid line, not an object | `invalid_json` | test_jsonl.py::test_events_reasons_and_counts |
@@ -610,12 +611,19 @@ def test_csv_unterminated_quote_keeps_the_swallowed_lines(con, contracts, inbox:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limitation: when a later quote closes an unterminated one, DuckDB resynchronises "
-    "mid-file; the swallowed line is in neither raw nor quarantine and later line numbers shift",
-)
+def _products(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], list[tuple]]:
+    """(product_id, name, line) in raw and (line, reason, raw_record) in quarantine, by line."""
+    raw = con.execute("SELECT product_id, name, _line_number FROM raw.crm_products ORDER BY 3").fetchall()
+    rejected = con.execute(
+        "SELECT _line_number, reason, raw_record FROM quarantine.crm_products ORDER BY 1"
+    ).fetchall()
+    return raw, rejected
+
+
 def test_csv_quote_closed_on_a_later_line_loses_no_line(con, contracts, inbox: Path) -> None:
+    # Line 3 opens a quote that line 4 closes ("Cup"): DuckDB rejects lines 3-4 as ONE record
+    # (its csv_line holds both) and reads on at line 5. Placing records by DuckDB's own record
+    # texts (not by counting quotes) keeps line 4 in quarantine and P4 on line 5.
     (inbox / "crm/2025-09-01/products.csv").write_text(
         f"{PRODUCTS_HEADER}\n"
         "P1,Mug,kitchen,Acme,1.00\n"
@@ -623,13 +631,45 @@ def test_csv_quote_closed_on_a_later_line_loses_no_line(con, contracts, inbox: P
         'P3,"Cup",kitchen,Acme,1.00\n'
         "P4,Bowl,kitchen,Acme,2.00\n"
     )
-    ingest_table(con, contracts["crm"].tables["products"], inbox, D1)
-    assert con.execute("SELECT product_id, _line_number FROM raw.crm_products ORDER BY 1").fetchall()[-1] == (
-        "P4",
-        5,
+    result = ingest_table(con, contracts["crm"].tables["products"], inbox, D1)
+    assert [(f.rows_read, f.rows_loaded, f.rows_quarantined) for f in result.files] == [(3, 2, 1)]
+    raw, rejected = _products(con)
+    assert raw == [("P1", "Mug", 2), ("P4", "Bowl", 5)]
+    assert rejected == [
+        (3, "wrong_column_count", 'P2,"Unclosed,kitchen,Acme,3.00\nP3,"Cup",kitchen,Acme,1.00'),
+    ]
+
+
+def test_csv_swallowed_line_then_a_multiline_field(con, contracts, inbox: Path) -> None:
+    # The same two-line reject (lines 3-4), then a legitimate quoted line break (P5 on lines
+    # 6-7): records are laid end to end, 1 + 2 + 1 + 2 + 1 lines after the header.
+    (inbox / "crm/2025-09-01/products.csv").write_text(
+        f"{PRODUCTS_HEADER}\n"
+        "P1,Mug,kitchen,Acme,1.00\n"
+        'P2,"Unclosed,kitchen,Acme,3.00\n'
+        'P3,"Cup",kitchen,Acme,1.00\n'
+        "P4,Bowl,kitchen,Acme,2.00\n"
+        'P5,"Two\nlines",kitchen,Acme,4.00\n'
+        "P6,Pan,kitchen,Acme,5.00\n"
     )
-    kept = " ".join(r for (r,) in con.execute("SELECT raw_record FROM quarantine.crm_products").fetchall())
-    assert "P3," in kept
+    result = ingest_table(con, contracts["crm"].tables["products"], inbox, D1)
+    assert [(f.rows_read, f.rows_loaded, f.rows_quarantined) for f in result.files] == [(5, 4, 1)]
+    raw, rejected = _products(con)
+    assert raw == [("P1", "Mug", 2), ("P4", "Bowl", 5), ("P5", "Two\nlines", 6), ("P6", "Pan", 8)]
+    assert [r[:2] for r in rejected] == [(3, "wrong_column_count")]
+
+
+def test_csv_blank_lines_inside_and_between_multiline_records(con, contracts, inbox: Path) -> None:
+    # Line 3 is blank inside P1's quoted field (part of the record), line 6 is a blank line
+    # between records (skipped), and P2 on line 5 lacks columns: P3 is on line 7.
+    (inbox / "crm/2025-09-01/products.csv").write_text(
+        f'{PRODUCTS_HEADER}\nP1,"Two\n\nlines",kitchen,Acme,1.00\nP2,Bad\n\nP3,Cup,kitchen,Acme,1.00\n'
+    )
+    result = ingest_table(con, contracts["crm"].tables["products"], inbox, D1)
+    assert [(f.rows_read, f.rows_loaded, f.rows_quarantined) for f in result.files] == [(3, 2, 1)]
+    raw, rejected = _products(con)
+    assert raw == [("P1", "Two\n\nlines", 2), ("P3", "Cup", 7)]
+    assert rejected == [(5, "wrong_column_count", "P2,Bad")]
 
 
 def test_log_line_with_bad_escape(con, contracts, inbox: Path) -> None:
