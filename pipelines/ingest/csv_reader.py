@@ -35,7 +35,7 @@ import duckdb
 
 from pipelines.ingest.contracts import TableContract
 from pipelines.ingest.errors import IngestError
-from pipelines.ingest.textfile import ReadFile, locate_unreadable, path_literal, stage_decoded
+from pipelines.ingest.textfile import ReadFile, locate_unreadable, read_tagged, stage_decoded
 
 CSV_TEMP_TABLES = (
     "_csvfiles",
@@ -106,10 +106,8 @@ def _read_group(
 ) -> str:
     """Read the files sharing a header into _csvraw<g>; returns its part of the _csv view.
 
-    One read_csv per file in one UNION ALL, each tagged with its constant _f (no per-row
-    file-name join), and no window numbering the rows: with insertion order preserved a
-    file's rows are contiguous in the table in file order, so the k-th good row of a file
-    is its rowid minus the file's first rowid, plus one (checked contiguous in stage_csv).
+    One multi-file read (read_tagged): the k-th good row of a file is its rowid minus the
+    file's first rowid, plus one.
     """
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     quote = _sql_str(table.quote)
@@ -120,16 +118,17 @@ def _read_group(
         "rejects_scan='_csv_scans', max_line_size=4194304)"
     )
     cols = ", ".join(f"c{i}" for i in range(len(header)))
-    union = " UNION ALL ".join(
-        f"SELECT {f.f}::INTEGER AS _f, {cols} FROM {reader.replace('?', path_literal(f.path))}" for f in files
-    )
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _csvraw{g} AS {union}")
+        read_tagged(
+            con,
+            f"_csvraw{g}",
+            files,
+            reader.replace("max_line_size=4194304)", "max_line_size=4194304, filename=true)"),
+            cols,
+        )
     except duckdb.Error as exc:
         raise locate_unreadable(files, reader, exc) from exc
-    con.execute(
-        f"INSERT INTO _csvfirst SELECT _f, min(rowid), max(rowid), count(*) FROM _csvraw{g} GROUP BY _f"
-    )
+    con.execute(f"INSERT INTO _csvfirst SELECT _f, _first, _last, _n FROM _csvraw{g}_first")
     # One reject per record (DuckDB may report several errors for one record); _nlines: the
     # physical lines it took (csv_line may start with the previous record's line break).
     trimmed = "trim(j.csv_line, chr(10) || chr(13))"
@@ -364,9 +363,6 @@ def stage_csv(
         _read_group(con, g, group, header, table, encoding)
         for g, (header, group) in enumerate(groups.items())
     ]
-    gaps = con.execute("SELECT count(*) FROM _csvfirst WHERE _last - _first + 1 <> _n").fetchone()[0]
-    if gaps:  # pragma: no cover - DuckDB keeps insertion order while preserve_insertion_order is on
-        raise IngestError(f"{files[0].rel}: rows of a file were not read contiguously")
     csv_view = " UNION ALL ".join(parts)
     con.execute(f"CREATE OR REPLACE TEMP VIEW _csv AS {csv_view}")
     _file_stats(con)

@@ -36,7 +36,7 @@ from pipelines.ingest.weblogs import stage_log
 
 META_COLUMNS = "_source_file VARCHAR, _line_number BIGINT, _loaded_at TIMESTAMPTZ, _partition DATE"
 # Intermediate steps are views; only what is read twice is materialized.
-_TEMP_VIEWS = ("_final", "_typed", "_stage")
+_TEMP_VIEWS = ("_final", "_typed", "_stage", "_lines")
 _TEMP_TABLES = (
     "_chk",
     "_dupf",
@@ -45,7 +45,8 @@ _TEMP_TABLES = (
     "_rejects",
     "_rawrec",
     "_parsed",
-    "_lines",
+    "_lines_raw",
+    "_lines_raw_first",
     "_csv_rejects",
     "_csv_scans",
     "_files",
@@ -492,7 +493,8 @@ def _load_files(
     )
     # The file text is no longer needed: free its memory before the big insert.
     drop_csv_temps(con)
-    for name in ("_lines", "_parsed"):
+    con.execute("DROP VIEW IF EXISTS temp._lines")
+    for name in ("_lines_raw", "_lines_raw_first", "_parsed"):
         con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     write_checked(con, table, loaded_at, repairs)
     counts = file_counts(con, repairs)
