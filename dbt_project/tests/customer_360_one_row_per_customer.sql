@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'customer_360'}}}) }}
 -- customer_360 has exactly the CRM customers: none missing, none extra, none twice.
 select customer_id, count(c.customer_id) as in_360, count(d.customer_id) as in_crm
 from {{ ref('customer_360') }} c

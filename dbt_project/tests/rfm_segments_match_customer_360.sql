@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'customer_360'}}}) }}
 -- Every customer with a completed order up to as_of_date has exactly one RFM row for that day,
 -- and customer_360 carries the same segment.
 select c.customer_id, c.orders_completed, c.rfm_segment, r.segment

@@ -96,6 +96,13 @@ def load_mart_docs(settings: Settings) -> list[TableDoc]:
     return tables
 
 
+def undocumented(table: TableDoc) -> list[str]:
+    """What analysts would find unexplained in the guide: the table itself, or `table.column`,
+    when its YAML description is empty."""
+    missing = [table.name] if not table.description else []
+    return missing + [f"{table.name}.{c.name}" for c in table.columns if not c.description]
+
+
 # ---- rendering -----------------------------------------------------------------------
 
 CONNECT = """\

@@ -8,15 +8,20 @@ country (mapped to the file's headers with `source:`). The loader derives:
   crm_order_lines  one row per valid file line (line_no = order of the line in its invoice);
                    the file's rejected lines go to quarantine.crm_order_lines, and its audit
                    row carries the file's rows_read = rows_loaded + rows_quarantined
-  crm_orders       one per invoice: status 'cancelled' when invoice_no starts with 'C', else
-                   'completed'; total_amount = sum(quantity * unit_price); order_ts = first line
+  crm_orders       one per invoice: total_amount = sum(quantity * unit_price); order_ts = first
+                   line; status 'completed', or 'returned' for a credit note (invoice_no starting
+                   with 'C')
   crm_products     one per stock_code: last description and last unit_price of the day
   crm_customers    one per customer_id: country of its last line, created_at = first purchase
   crm_interactions none (the table exists, empty)
 
-Cancelled invoices carry negative quantities in UCI-style files; lines of a cancelled
-invoice are stored with abs(quantity), since the order's status already says cancelled
-(the standard contracts require quantity >= 1 and total_amount >= 0).
+A 'C' invoice of a UCI-style file is a credit note: goods of an earlier invoice given back, with
+negative quantities. Its sale is the earlier invoice (still completed), so the credit note must be
+subtracted from net revenue, not ignored as a cancellation would be. It is stored as an order with
+status 'returned' and its negative total, lines with their negative quantities: the dbt marts read
+"returned with a negative total" as a credit note (dbt_project/macros/order_revenue.sql: net
+revenue = completed minus returned). The standard one-file-per-entity contracts never deliver
+negative totals (their rule is total_amount >= 0), so the sign cannot be mistaken for anything else.
 Same raw tables and columns as the `files` layout, so dbt works unchanged.
 """
 
@@ -155,16 +160,15 @@ def _derive_sql(entity: str, line: TableContract) -> str:
     """SELECT over _final t (valid lines) giving the entity's columns + _line_number, in order."""
     has = set(line.column_names)
     cust = "t.customer_id" if "customer_id" in has else "NULL"
-    qty = "CASE WHEN starts_with(t.invoice_no, 'C') THEN abs(t.quantity) ELSE t.quantity END"
     if entity == "order_lines":
-        return f"""SELECT t.invoice_no, CAST(row_number() OVER (PARTITION BY t.invoice_no ORDER BY t._line_number)
-                       AS INTEGER), t.stock_code, CAST({qty} AS INTEGER), CAST(t.unit_price AS DECIMAL(12,2)),
+        return """SELECT t.invoice_no, CAST(row_number() OVER (PARTITION BY t.invoice_no ORDER BY t._line_number)
+                       AS INTEGER), t.stock_code, CAST(t.quantity AS INTEGER), CAST(t.unit_price AS DECIMAL(12,2)),
                        CAST(0 AS DECIMAL(12,2)), t._line_number
                    FROM _final t WHERE t._reject IS NULL"""
     if entity == "orders":
         return f"""SELECT t.invoice_no, arg_min({cust}, t._line_number), CAST(min(t.invoice_date) AS TIMESTAMP),
-                       NULL, CASE WHEN starts_with(t.invoice_no, 'C') THEN 'cancelled' ELSE 'completed' END,
-                       NULL, CAST(sum({qty} * t.unit_price) AS DECIMAL(14,2)), min(t._line_number)
+                       NULL, CASE WHEN starts_with(t.invoice_no, 'C') THEN 'returned' ELSE 'completed' END,
+                       NULL, CAST(sum(t.quantity * t.unit_price) AS DECIMAL(14,2)), min(t._line_number)
                    FROM _final t WHERE t._reject IS NULL GROUP BY t.invoice_no"""
     if entity == "products":
         desc = "t.description" if "description" in has else "NULL"

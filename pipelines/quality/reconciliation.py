@@ -5,8 +5,8 @@ would before trusting the numbers:
 
 - ingest: every file's rows read = loaded + quarantined, and each raw table holds exactly
   the rows its audit says were loaded (nothing lost or doubled between file and table);
-- revenue: raw orders (latest version of each, completed) = fct_orders net = customer_360
-  net, to the cent;
+- revenue: raw orders (latest version of each: completed minus returned, cancelled excluded)
+  = fct_orders net = customer_360 net, to the cent;
 - customers: every CRM customer is exactly one customer_360 row;
 - identity reach (severity WARN: reported, never blocks): the share of clickstream
   sessions stitched to a customer.
@@ -78,13 +78,16 @@ def reconcile_ingest(con: duckdb.DuckDBPyConnection) -> Reconciliation:
 
 
 def reconcile_revenue(con: duckdb.DuckDBPyConnection) -> Reconciliation:
-    """Net revenue in raw (latest version of each order, completed) = fct_orders = customer_360."""
+    """Net revenue in raw = fct_orders = customer_360, raw being the latest version of each order,
+    completed minus returned: a completed order counts its total; a returned order with a
+    non-negative total was completed then given back (nets to 0); a credit note (returned, negative
+    total: line-level exports) subtracts what it gives back; cancelled orders count nothing."""
     raw, fct, c360 = con.execute(
         """select
              (select coalesce(sum(total_amount), 0) from (
                 select status, total_amount from raw.crm_orders
                 qualify row_number() over (partition by order_id order by _partition desc, _line_number desc) = 1)
-              where status = 'completed'),
+              where status = 'completed' or (status = 'returned' and total_amount < 0)),
              (select coalesce(sum(net_amount), 0) from marts.fct_orders),
              (select coalesce(sum(net_revenue), 0) from marts.customer_360)"""
     ).fetchall()[0]
@@ -179,7 +182,8 @@ CHECKS = (
     _CheckSpec(
         "revenue_reconciles",
         CUSTOMER_360,
-        "Net revenue: raw orders (latest version, completed) = fct_orders = customer_360, to the cent.",
+        "Net revenue: raw orders (latest version, completed minus returned) = fct_orders = customer_360, "
+        "to the cent.",
         reconcile_revenue,
         additional_deps=(FCT_ORDERS,),
     ),

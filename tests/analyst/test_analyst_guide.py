@@ -96,7 +96,7 @@ def check_about_to_churn(cols: list[str], rows: Rows, mart) -> None:
     for segment, signal in zip(
         _col(cols, rows, "rfm_segment"), _col(cols, rows, "churn_signal"), strict=True
     ):
-        assert segment in at_risk or signal == "web drop"
+        assert segment in at_risk or signal in {"web drop", "purchase gap", "purchase gap + web drop"}
 
 
 def check_segment_migration(cols: list[str], rows: Rows, mart) -> None:

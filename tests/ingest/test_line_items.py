@@ -47,16 +47,26 @@ def test_line_items_derivation(con, tmp_path: Path) -> None:
         ("536365", 2, "71053", 6, Decimal("3.39"), 3),
         ("536366", 1, "22633", 6, Decimal("1.85"), 4),
         ("536367", 1, "84879", 32, Decimal("1.69"), 5),
-        ("C536379", 1, "85123A", 2, Decimal("2.65"), 6),
+        ("C536379", 1, "85123A", -2, Decimal("2.65"), 6),  # a credit note line: 2 units given back
     ]
+    # By hand: 536365 = 6 x 2.55 + 6 x 3.39 = 15.30 + 20.34 = 35.64; 536366 = 6 x 1.85 = 11.10;
+    # 536367 = 32 x 1.69 = 54.08; C536379 is a credit note, -2 x 2.65 = -5.30: status returned with
+    # its negative total, so the marts subtract it (13047 nets 54.08 - 5.30 = 48.78), where the old
+    # mapping to 'cancelled' counted nothing and left 13047 at 54.08.
     assert con.execute(
         "SELECT order_id, customer_id, order_ts, status, total_amount FROM raw.crm_orders ORDER BY 1"
     ).fetchall() == [
         ("536365", "17850", datetime(2025, 9, 1, 8, 26), "completed", Decimal("35.64")),
         ("536366", "17850", datetime(2025, 9, 1, 8, 28), "completed", Decimal("11.10")),
         ("536367", "13047", datetime(2025, 9, 1, 8, 34), "completed", Decimal("54.08")),
-        ("C536379", "13047", datetime(2025, 9, 1, 9, 41), "cancelled", Decimal("5.30")),
+        ("C536379", "13047", datetime(2025, 9, 1, 9, 41), "returned", Decimal("-5.30")),
     ]
+    assert con.execute(
+        """SELECT customer_id,
+                  sum(total_amount) FILTER (WHERE status = 'completed')
+                  + coalesce(sum(total_amount) FILTER (WHERE status = 'returned' AND total_amount < 0), 0)
+           FROM raw.crm_orders GROUP BY 1 ORDER BY 1"""
+    ).fetchall() == [("13047", Decimal("48.78")), ("17850", Decimal("46.74"))]
     assert con.execute("SELECT product_id, name, list_price FROM raw.crm_products ORDER BY 1").fetchall() == [
         ("22633", "HAND WARMER UNION JACK", Decimal("1.85")),
         ("71053", "WHITE METAL LANTERN", Decimal("3.39")),

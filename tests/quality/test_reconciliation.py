@@ -97,3 +97,16 @@ def test_stitching_coverage_reports_the_share_and_warns_below_the_floor(
     assert stitching_coverage(con, 0.2).passed
     assert not stitching_coverage(con, 0.3).passed
     assert min_stitched_session_share() == 0.2
+
+
+def test_a_credit_note_is_subtracted_from_raw_revenue(con: duckdb.DuckDBPyConnection) -> None:
+    """A credit note of a line-level export (status returned, negative total) gives 2.00 back:
+    raw net = o2 5.10 - 2.00 = 3.10 (o1 nets to 0); marts that ignore it no longer reconcile."""
+    con.execute(
+        "insert into raw.crm_orders values ('c3', 'c2', 'returned', -2.00::decimal(14,2), date '2025-09-02', 2)"
+    )
+    outcome = reconcile_revenue(con)
+    assert not outcome.passed and outcome.metadata["raw_net_revenue"] == 3.10
+    con.execute("insert into marts.fct_orders values ('c3', -2.00)")
+    con.execute("update marts.customer_360 set net_revenue = 3.10 where customer_id = 'c2'")
+    assert reconcile_revenue(con).passed

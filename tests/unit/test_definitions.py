@@ -47,3 +47,23 @@ def test_lineage_starts_at_the_inbox_folders(tmp_path: Path) -> None:
         in graph.get(dg.AssetKey.from_user_string("raw/weblog_hits")).parent_keys
     )
     assert not graph.get(dg.AssetKey(["inbox", "crm"])).is_executable  # files are delivered, not built
+
+
+def test_every_singular_dbt_test_is_an_asset_check(tmp_path: Path) -> None:
+    """dagster-dbt turns a dbt test into a check only when it can attach it to one asset: a singular
+    test reading several models must name it (config meta.dagster.ref), or it silently vanishes
+    from the UI and from the gate. Every file of dbt_project/tests/ must come out as a check."""
+    settings = Settings(data_dir=tmp_path)
+    checks = build_definitions(settings).resolve_asset_graph().asset_check_keys
+    by_name = {key.name: key.asset_key.to_user_string() for key in checks}
+    singular = sorted(p.stem for p in (settings.dbt_project_dir / "tests").glob("*.sql"))
+    assert [name for name in singular if name not in by_name] == []
+    # the multi-model business rules, each on the asset named in its meta
+    expected = {
+        "customer_360_one_row_per_customer": "marts/customer_360",
+        "customer_360_revenue_reconciles": "marts/customer_360",
+        "rfm_segments_match_customer_360": "marts/customer_360",
+        "audiences_only_consenting": "marts/audiences",
+        "dim_customers_history_periods": "marts/dim_customers_history",
+    }
+    assert {name: by_name.get(name) for name in expected} == expected

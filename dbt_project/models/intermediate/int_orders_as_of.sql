@@ -2,15 +2,16 @@
 -- order, the latest version whose export day is <= as_of_date, keeping orders placed on or before
 -- as_of_date. With the default as_of_date this is exactly fct_orders; for a past as_of_date it
 -- ignores later changes (an order returned afterwards still counts as completed), so RFM history
--- and customer_360 can be rebuilt for any past day.
+-- and customer_360 can be rebuilt for any past day. Revenue columns: order_revenue macros.
 with params as (
     select {{ as_of_date() }} as as_of_date
 )
 select
     v.order_id, v.customer_id, v.order_ts, v.order_date, v.channel, v.status, v.currency,
-    v.total_amount as gross_amount,
-    case when v.status = 'completed' then v.total_amount else 0 end as net_amount,
-    case when v.status = 'returned' then v.total_amount else 0 end as returned_amount,
+    {{ is_credit_note('v.status', 'v.total_amount') }} as is_credit_note,
+    {{ order_gross_amount('v.status', 'v.total_amount') }} as gross_amount,
+    {{ order_net_amount('v.status', 'v.total_amount') }} as net_amount,
+    {{ order_returned_amount('v.status', 'v.total_amount') }} as returned_amount,
     v.version_date as last_changed_on,
     p.as_of_date
 from {{ ref('stg_crm__order_versions') }} v, params p

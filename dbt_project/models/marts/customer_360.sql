@@ -26,11 +26,11 @@ orders as (
 order_stats as (
     select
         customer_id,
-        min(order_ts) filter (where status <> 'cancelled') as first_order_at,
-        max(order_ts) filter (where status <> 'cancelled') as last_order_at,
+        min(order_ts) filter (where status <> 'cancelled' and not is_credit_note) as first_order_at,
+        max(order_ts) filter (where status <> 'cancelled' and not is_credit_note) as last_order_at,
         min(order_date) filter (where status = 'completed') as first_completed_order_date,
         max(order_date) filter (where status = 'completed') as last_completed_order_date,
-        count(*) filter (where status <> 'cancelled') as orders_placed,
+        count(*) filter (where status <> 'cancelled' and not is_credit_note) as orders_placed,
         count(*) filter (where status = 'completed') as orders_completed,
         count(*) filter (where status = 'returned') as orders_returned,
         count(*) filter (where status = 'cancelled') as orders_cancelled,
@@ -97,24 +97,27 @@ device as (
     qualify row_number() over (partition by customer_id order by n desc, latest desc, device_type) = 1
 ),
 order_channel as (
-    -- most non-cancelled orders; ties: latest order, then name
+    -- most non-cancelled orders (credit notes are no orders); ties: latest order, then name
     select customer_id, channel as preferred_channel
     from (
         select customer_id, channel, count(*) as n, max(order_ts) as latest
-        from orders where status <> 'cancelled' and channel is not null
+        from orders where status <> 'cancelled' and not is_credit_note and channel is not null
         group by all
     )
     qualify row_number() over (partition by customer_id order by n desc, latest desc, channel) = 1
 ),
 category as (
-    -- highest net line amount of completed orders up to as_of_date; ties: more items, then name
+    -- highest positive net line amount (completed lines minus credit-note lines) up to as_of_date;
+    -- ties: more items, then name
     select customer_id, category as top_category
     from (
-        select l.customer_id, p2.category, sum(l.net_line_amount) as amount, sum(l.quantity) as items
+        select l.customer_id, p2.category, sum(l.net_line_amount) as amount,
+               sum(l.quantity) filter (where l.order_status = 'completed' or l.net_line_amount < 0) as items
         from {{ ref('fct_order_lines') }} l
         join {{ ref('dim_products') }} p2 using (product_id), params p
-        where l.order_status = 'completed' and l.order_date <= p.as_of_date and p2.category is not null
+        where l.order_date <= p.as_of_date and p2.category is not null
         group by all
+        having sum(l.net_line_amount) > 0
     )
     qualify row_number() over (partition by customer_id order by amount desc, items desc, category) = 1
 ),

@@ -1,4 +1,6 @@
--- Current CRM profile and consent per customer, with how many profile versions the snapshots showed.
+-- Current CRM profile and consent per customer (type-1 view of the customer: the key every fact
+-- joins to), with how many profile versions the snapshots showed. The full SCD2 history of
+-- profile and consent changes is dim_customers_history.
 with versions as (
     select
         customer_id,
@@ -26,8 +28,8 @@ select
     c.email_consent_type::varchar as email_consent_type,
     c.sms_opt_in::boolean as sms_opt_in,
     c.consent_updated_at::timestamp as consent_updated_at,
-    (c.email_opt_in and c.email is not null and c.email_consent_type <> 'none')::boolean as is_email_contactable,
-    (c.sms_opt_in and c.phone is not null)::boolean as is_sms_contactable,
+    {{ is_email_contactable('c.email_opt_in', 'c.email', 'c.email_consent_type') }}::boolean as is_email_contactable,
+    {{ is_sms_contactable('c.sms_opt_in', 'c.phone') }}::boolean as is_sms_contactable,
     coalesce(v.profile_versions, 1)::integer as profile_versions,
     coalesce(v.profile_valid_from, c.snapshot_date)::date as profile_valid_from,
     c.snapshot_date::date as profile_as_of

@@ -12,21 +12,22 @@
 -- Population: customers with at least one such completed order.
 --   recency_days = as_of_date - last completed order date (0 = bought on as_of_date)
 --   frequency    = number of completed orders
---   monetary     = sum of their total_amount (net revenue: returned/cancelled count 0)
--- Scores 1-5 by quintile: ntile(5) over a total, deterministic order (5 = best):
---   r_score: recency_days descending (older first), ties by customer_id descending
---   f_score: frequency ascending, ties by monetary ascending, then customer_id descending
---   m_score: monetary ascending, ties by frequency ascending, then customer_id descending
--- ntile gives bins whose sizes differ by at most one; equal values can land in neighbouring
--- scores (ties are split by the tie-breakers above), rfm_score_bins shows the resulting edges.
+--   monetary     = net revenue of the customer's orders in the window: completed orders minus
+--                  returns (credit notes are negative, returned/cancelled orders count 0)
+-- Scores 1-5 (5 = most recent / most frequent / highest spend) by the rfm_score macro: equal
+-- values share a score; the best value scores 5 and the worst 1 however many share them; other
+-- values take the fifth in which the middle of their tie group falls (mid-rank percentile); a
+-- measure with one value for everybody scores 3. No tie-breaker on customer_id: two customers
+-- with the same recency always have the same r_score. Without ties these are exact quintiles;
+-- ties can leave a score empty (rfm_score_bins shows the edges and counts).
 -- segment comes from the rfm_segment_map seed on (r_score, f_score).
 with params as (
     select {{ as_of_date() }} as as_of_date
 ),
-completed as (
-    select o.customer_id, o.order_id, o.order_date, o.net_amount
+in_window as (
+    select o.customer_id, o.order_id, o.order_date, o.net_amount, o.status = 'completed' as is_completed
     from {{ ref('int_orders_as_of') }} o, params p
-    where o.status = 'completed'
+    where (o.status = 'completed' or o.is_credit_note)
     {% if var('rfm_window_days') %}
       and o.order_date > p.as_of_date - {{ var('rfm_window_days') | int }}
     {% endif %}
@@ -35,20 +36,21 @@ base as (
     select
         c.customer_id,
         p.as_of_date,
-        min(c.order_date) as first_order_date,
-        max(c.order_date) as last_order_date,
-        p.as_of_date - max(c.order_date) as recency_days,
-        count(distinct c.order_id) as frequency,
+        min(c.order_date) filter (where c.is_completed) as first_order_date,
+        max(c.order_date) filter (where c.is_completed) as last_order_date,
+        p.as_of_date - max(c.order_date) filter (where c.is_completed) as recency_days,
+        count(distinct c.order_id) filter (where c.is_completed) as frequency,
         sum(c.net_amount) as monetary
-    from completed c, params p
+    from in_window c, params p
     group by c.customer_id, p.as_of_date
+    having count(*) filter (where c.is_completed) > 0
 ),
 scored as (
     select
         *,
-        ntile(5) over (order by recency_days desc, customer_id desc) as r_score,
-        ntile(5) over (order by frequency, monetary, customer_id desc) as f_score,
-        ntile(5) over (order by monetary, frequency, customer_id desc) as m_score
+        {{ rfm_score('recency_days', 'low') }} as r_score,
+        {{ rfm_score('frequency', 'high') }} as f_score,
+        {{ rfm_score('monetary', 'high') }} as m_score
     from base
 )
 select

@@ -1,21 +1,19 @@
 {{ config(materialized="table") }}
 -- A table, not a view: the window over every daily snapshot is computed once per build and read
--- by dim_customers and its tests.
--- SCD2 history of the CRM profile derived from the daily full snapshots: one row per period in
--- which a customer's attributes stayed the same. valid_from/valid_to are snapshot days, half-open
--- [valid_from, valid_to); valid_to is null for the current version. Rebuilt from raw every run,
--- so it is idempotent (unlike a dbt snapshot, which only sees the state at run time).
+-- by dim_customers, dim_customers_history and their tests.
+-- SCD2 history of the CRM profile derived from the daily full snapshots (cleaned values, so a
+-- change of case or spacing alone opens no version): one row per period in which a customer's
+-- attributes (customer_profile_columns macro) stayed the same. valid_from/valid_to are snapshot
+-- days, half-open [valid_from, valid_to); valid_to is null for the current version. A customer
+-- missing from later snapshots keeps the version last seen (last_seen_on tells when). Rebuilt from
+-- raw every run, so it is idempotent and a backfill re-derives the same history (a dbt snapshot
+-- only sees the state at the time it runs).
+{%- set attrs = customer_profile_columns() %}
 with snap as (
     select
-        customer_id, _partition as snapshot_date,
-        md5(concat_ws('|', email, first_name, last_name, phone, birth_date, gender, postal_code, city, country,
-                      created_at, updated_at, acquisition_channel, loyalty_tier, email_opt_in,
-                      email_consent_type, sms_opt_in, consent_updated_at)) as row_hash,
-        email, first_name, last_name, phone, birth_date, gender, postal_code, city, country, created_at,
-        updated_at, acquisition_channel, loyalty_tier, email_opt_in, email_consent_type, sms_opt_in,
-        consent_updated_at
-    from {{ source('raw', 'crm_customers') }}
-    qualify row_number() over (partition by customer_id, _partition order by _line_number) = 1
+        *,
+        md5(concat_ws('|', {% for a in attrs %}coalesce(cast({{ a }} as varchar), '<null>'){{ ', ' if not loop.last }}{% endfor %})) as row_hash
+    from {{ ref('stg_crm__customer_snapshots') }}
 ),
 flagged as (
     select *,
@@ -31,8 +29,7 @@ versions as (
     select
         customer_id, version_no,
         min(snapshot_date) as valid_from,
-        max(snapshot_date) as last_seen_on,
-        any_value(row_hash) as row_hash
+        max(snapshot_date) as last_seen_on
     from numbered
     group by customer_id, version_no
 )
@@ -43,8 +40,6 @@ select
     lead(v.valid_from) over (partition by v.customer_id order by v.version_no) as valid_to,
     v.last_seen_on,
     lead(v.valid_from) over (partition by v.customer_id order by v.version_no) is null as is_current,
-    n.email, n.first_name, n.last_name, n.phone, n.birth_date, n.gender, n.postal_code, n.city, n.country,
-    n.created_at, n.updated_at, n.acquisition_channel, n.loyalty_tier, n.email_opt_in, n.email_consent_type,
-    n.sms_opt_in, n.consent_updated_at, v.row_hash
+    {% for a in attrs %}n.{{ a }}, {% endfor %}n.row_hash
 from versions v
 join numbered n on n.customer_id = v.customer_id and n.snapshot_date = v.valid_from
