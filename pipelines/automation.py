@@ -5,7 +5,8 @@ so the UI shows one run per day and a failed day can be re-executed alone.
 
 When is a day ready? Every contract's file for the day is in the inbox, or a later day
 already has files (so whatever is missing for the day is not coming: the run loads what
-is there and the audit shows the gap). Files younger than the settle time are ignored, so
+is there, and the input check's missing_delivery gate fails it, naming the absent file,
+so nothing is published from an incomplete day). Files younger than the settle time are ignored, so
 a file still being copied never starts a run.
 
 Nothing runs twice, with either or both switched on: the schedule and the sensor skip a
