@@ -61,7 +61,12 @@ def _build_one(table: TableContract) -> dg.AssetChecksDefinition:
                 ).fetchall()
                 days = [r[0] for r in found]
             report = run_input_checks(
-                con, contract, days, thresholds, future_tolerance_days=s.future_tolerance_days
+                con,
+                contract,
+                days,
+                thresholds,
+                future_tolerance_days=s.future_tolerance_days,
+                inbox_dir=s.inbox_dir,
             )
         summary = (
             f"{report.evaluated} checks on {report.rows_validated:,} rows, {len(report.failures)} failed"

@@ -3,8 +3,8 @@
 The expectations come from the source contracts (required → not null, primary key → unique
 per day, accepted values, ranges, email shape, timestamps not after the delivery day plus
 the future tolerance), so a rule is written once. Three gates are aggregates that no
-row-level rule sees, computed in SQL from the load audit: a day of the run with no file
-for the table (missing delivery), the share of a file's rows sent to quarantine, and the
+row-level rule sees, computed from the load audit: a day of the run with files in the
+inbox but no load and no file for the table (missing delivery), the share of a file's rows sent to quarantine, and the
 day-over-day change in volume (a truncated or doubled delivery). Thresholds live in
 thresholds.yml; the future tolerance is the pipeline setting C360_FUTURE_TOLERANCE_DAYS
 (the same value ingest quarantines with), passed in. Each table's checks become one blocking Dagster
@@ -22,6 +22,7 @@ import duckdb
 import yaml
 
 from pipelines.ingest.contracts import TableContract
+from pipelines.partitions import inbox_days
 from pipelines.quality.gx_runner import Expectation, ExpectationOutcome, validate_frame
 
 THRESHOLDS_FILE = Path(__file__).with_name("thresholds.yml")
@@ -227,7 +228,15 @@ def run_input_checks(
     thresholds: Thresholds,
     *,
     future_tolerance_days: int,
+    inbox_dir: Path,
 ) -> CheckReport:
+    """Run the table's suite and gates on the run's days.
+
+    A missing delivery is a run day with files in inbox_dir, but neither a load of this
+    table in the audit nor its file. A day nobody delivered anything for (a shop's closed
+    day in a line-level export) is none; neither is a derived table's day whose line-level
+    file is there (the line-items layout leaves some derived tables empty).
+    """
     report = CheckReport(table.raw_table, passed=True)
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = ?",
@@ -249,17 +258,18 @@ def run_input_checks(
                     "sample": outcome.sample,
                 }
             )
-    # A day of the run without a file for this table: nothing was delivered, whatever the volume gate says.
-    delivered = {
+    # A delivered day of the run without a file for this table, whatever the volume gate says.
+    loaded = {
         r[0]
         for r in con.execute(
             "SELECT DISTINCT partition FROM audit.load_log WHERE raw_table = ? AND partition BETWEEN ? AND ?",
             [table.raw_table, days[0], days[-1]],
         ).fetchall()
     }
-    for day in days:
+    delivered_days = set(inbox_days(inbox_dir))
+    for day in (d for d in days if d in delivered_days):
         report.evaluated += 1
-        if day not in delivered:
+        if day not in loaded and not (inbox_dir / table.file_for(day)).exists():
             report.failures.append(
                 {"check": "missing_delivery", "day": day.isoformat(), "expected_file": table.file_for(day)}
             )
