@@ -10,9 +10,9 @@ SEED ?= 42
 # Nothing may wait on the network: telemetry off for dbt and Dagster.
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
-export DAGSTER_HOME := $(abspath .dagster_home)
+export DAGSTER_HOME ?= $(abspath .dagster_home)
 
-.PHONY: help venv browser run generate test lint ui bench clean-data lock
+.PHONY: help venv dagster-home browser run generate test lint ui bench clean-data lock
 
 help:
 	@echo "make run      create .venv, install, generate tier $(TIER) sample data if absent, run the whole pipeline"
@@ -29,11 +29,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	@mkdir -p $(DAGSTER_HOME)
-	@cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+# The Dagster instance directory: created, with dagster.yaml when missing, by the settings
+# module (the one place that does it; `c360` does the same when DAGSTER_HOME is unset).
+dagster-home: $(STAMP)
+	@$(BIN)/python -c "from pipelines.settings import Settings, prepare_dagster_home; prepare_dagster_home(Settings.from_env())"
 
-run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+run: $(STAMP) dagster-home
 	$(BIN)/c360 generate --tier $(TIER) --seed $(SEED) --if-absent
 	$(BIN)/c360 run
 
@@ -48,7 +49,7 @@ browser:
 	  $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
 
-test: $(STAMP) $(DAGSTER_HOME)/dagster.yaml browser
+test: $(STAMP) dagster-home browser
 	$(BIN)/ruff check pipelines tests
 	$(BIN)/python -m pytest -q
 
@@ -56,12 +57,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests
 	$(BIN)/ruff format --check pipelines tests
 
-ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+ui: $(STAMP) dagster-home
 	$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
 # GoAccess is the web-log peer the bench compares with (Debian package); BENCH_ARGS e.g. "--repeat 5".
 BENCH_ARGS ?=
-bench: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+bench: $(STAMP) dagster-home
 	@command -v goaccess >/dev/null 2>&1 || { \
 	  echo "installing Debian's goaccess for the web-log benchmark"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -5,14 +5,18 @@ so the UI shows one run per day and a failed day can be re-executed alone.
 
 When is a day ready? Every contract's file for the day is in the inbox, or a later day
 already has files (so whatever is missing for the day is not coming: the run loads what
-is there and the audit shows the gap). Files younger than the settle time are ignored, so
+is there, and the input check's missing_delivery gate fails it, naming the absent file,
+so nothing is published from an incomplete day). Files younger than the settle time are ignored, so
 a file still being copied never starts a run.
 
-Nothing runs twice: the sensor skips days whose ingest assets are all materialized in
-this Dagster instance (e.g. by `make run`, which uses the same DAGSTER_HOME) and days it
-requested before (its cursor), and each request carries a run_key, which the daemon
-never launches twice. Both are STOPPED by default: an operator turns them on in the UI
-(Automation), so `make ui` on a fresh clone does not start ninety runs by surprise.
+Nothing runs twice, with either or both switched on: the schedule and the sensor skip a
+day that is *taken* in this Dagster instance (`days_taken`): a run of the whole job for it
+(one day, or a range covering it) is queued, starting, running or succeeded, whoever
+started it (the other automation, the UI, or `c360 run`, which records its runs in the
+same DAGSTER_HOME), or every ingest asset is materialized for it. The sensor also skips
+days it requested before (its cursor), and each request carries a run_key, which the
+daemon never launches twice. Both are STOPPED by default: an operator turns them on in
+the UI (Automation), so `make ui` on a fresh clone does not start ninety runs by surprise.
 """
 
 import json
@@ -25,6 +29,7 @@ import dagster as dg
 
 from pipelines.ingest.contracts import all_tables, load_contracts
 from pipelines.partitions import inbox_days
+from pipelines.quality.checks import run_days
 from pipelines.settings import Settings
 
 SCHEDULE_NAME = "c360_daily"
@@ -69,6 +74,34 @@ def _materialized_days(instance: dg.DagsterInstance, asset_keys: Sequence[dg.Ass
     return {date.fromisoformat(p) for p in common or set()}
 
 
+# A run in one of these states owns its days: starting another run for them would run them twice.
+TAKING_STATUSES = (
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.SUCCESS,
+)
+
+
+def days_taken(
+    instance: dg.DagsterInstance, job_name: str, ingest_keys: Sequence[dg.AssetKey]
+) -> dict[date, str]:
+    """Days not to start again -> why: a run of the job queued, running or succeeded for them, or loaded."""
+    taken = {
+        d: "already loaded (every ingest asset materialized)"
+        for d in _materialized_days(instance, ingest_keys)
+    }
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(job_name=job_name, statuses=list(TAKING_STATUSES))
+    )
+    for record in records:
+        run = record.dagster_run
+        for day in run_days(dict(run.tags)) or []:
+            taken[day] = f"run {run.run_id} is {run.status.value}"
+    return taken
+
+
 def build_inbox_sensor(
     job_name: str, settings: Settings, ingest_keys: Sequence[dg.AssetKey]
 ) -> dg.SensorDefinition:
@@ -81,8 +114,8 @@ def build_inbox_sensor(
     )
     def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         requested = set(json.loads(context.cursor)) if context.cursor else set()
-        done = _materialized_days(context.instance, ingest_keys)
-        new = [d for d in ready_days(settings) if d.isoformat() not in requested and d not in done]
+        taken = days_taken(context.instance, job_name, ingest_keys)
+        new = [d for d in ready_days(settings) if d.isoformat() not in requested and d not in taken]
         if not new:
             return dg.SkipReason(f"no new complete day in {settings.inbox_dir}")
         requests = [
@@ -97,14 +130,17 @@ def build_inbox_sensor(
     return inbox_sensor
 
 
-def build_daily_schedule(job_name: str, settings: Settings) -> dg.ScheduleDefinition:
+def build_daily_schedule(
+    job_name: str, settings: Settings, ingest_keys: Sequence[dg.AssetKey]
+) -> dg.ScheduleDefinition:
     @dg.schedule(
         name=SCHEDULE_NAME,
         job_name=job_name,
         cron_schedule=settings.schedule_cron,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.STOPPED,
-        description="Every day: run the whole job for yesterday's delivery, unless it already succeeded.",
+        description="Every day: run the whole job for yesterday's delivery, unless a run for it is queued, "
+        "running or succeeded, or it is already loaded.",
     )
     def daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         scheduled = context.scheduled_execution_time
@@ -113,16 +149,9 @@ def build_daily_schedule(job_name: str, settings: Settings) -> dg.ScheduleDefini
             return dg.SkipReason(f"{day} is before the first partition {settings.start_date}")
         if day not in inbox_days(settings.inbox_dir):
             return dg.SkipReason(f"no files for {day} in {settings.inbox_dir}")
-        succeeded = context.instance.get_run_records(
-            filters=dg.RunsFilter(
-                job_name=job_name,
-                tags={"dagster/partition": day.isoformat()},
-                statuses=[dg.DagsterRunStatus.SUCCESS],
-            ),
-            limit=1,
-        )
-        if succeeded:
-            return dg.SkipReason(f"{day} already ran successfully (run {succeeded[0].dagster_run.run_id})")
+        taken = days_taken(context.instance, job_name, ingest_keys).get(day)
+        if taken:
+            return dg.SkipReason(f"{day}: {taken}")
         return dg.RunRequest(run_key=f"schedule:{day.isoformat()}", partition_key=day.isoformat())
 
     return daily_schedule

@@ -6,16 +6,26 @@ import argparse
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from pipelines.settings import TIERS, Settings
 
 
 def _progress(message: str) -> None:
     print(f"  {message}", flush=True)
+
+
+def _progress_to(stream: TextIO) -> Callable[[str], None]:
+    """Progress bound to the terminal's stream: a run redirects sys.stdout to filter dbt's output."""
+
+    def progress(message: str) -> None:
+        print(f"  {message}", file=stream, flush=True)
+
+    return progress
 
 
 def _parse_date(value: str) -> date:
@@ -148,21 +158,34 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     print(f"running {len(days)} day(s) {days[0]} .. {days[-1]} on {settings.build_db}", flush=True)
     started = time.perf_counter()
-    outcome = run_pipeline(settings, days[0], days[-1], progress=_progress)
+    outcome = run_pipeline(settings, days[0], days[-1], progress=_progress_to(sys.stdout))
     elapsed = time.perf_counter() - started
-    from pipelines.status import record_run
-
-    record_run(settings, outcome.run_id, outcome.success, outcome.reason, outcome.failed_steps)
     if not outcome.success:
         print(f"c360 run: FAILED after {elapsed:.1f} s: {outcome.reason}", file=sys.stderr)
-        print(
-            f"  details: `c360 status`, or http://127.0.0.1:3000/runs/{outcome.run_id} after `make ui`",
-            file=sys.stderr,
-        )
+        print(f"  details: `c360 status`, or {settings.run_url(outcome.run_id)} (`make ui`)", file=sys.stderr)
         return 1
     _summarize_loads(settings, days)
     print(f"\nrun {outcome.run_id} succeeded in {elapsed:.1f} s")
+    _summarize_publication(settings)
     return 0
+
+
+def _summarize_publication(settings: Settings) -> None:
+    """The last lines of a run: which version analysts and BI tools now see, and where."""
+    from pipelines.status import read_status
+
+    status = read_status(settings)
+    published = status["published"]
+    if not published or "error" in published:
+        print("published: nothing (this run did not publish)")
+        return
+    print(
+        f"published: run {published['run_id']} at {published['published_at']}, "
+        f"{published['tables']} tables, {published['total_rows']:,} rows"
+    )
+    print(f"  datamart: {settings.datamart_db}  (read-only: c360 sql, duckdb -readonly)")
+    exports = status["exports"] or {}
+    print(f"  exports:  {settings.exports_dir}/<table>/  (Parquet, -> {exports.get('version_dir')})")
 
 
 # ---- quarantine -----------------------------------------------------------------------

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from pipelines.automation import build_daily_schedule, build_inbox_sensor
 from pipelines.ingest.assets import build_ingest_assets
 from pipelines.ingest.contracts import all_tables, load_contracts
 from pipelines.partitions import daily_partitions
-from pipelines.publish import build_publish_asset
+from pipelines.publish import build_publish_asset, build_publish_checks
 from pipelines.quality.checks import build_input_checks
 from pipelines.quality.reconciliation import build_reconciliation_checks
 from pipelines.resources import PipelineSettingsResource, WarehouseResource
@@ -60,6 +61,17 @@ def with_inbox_lineage(
     return list(dg.map_asset_specs(add_inbox, list(ingest)))
 
 
+def _plain_dbt(settings: Settings) -> DbtCliResource:
+    """dbt without colour codes: its output lands in the UI's logs and, filtered, on a terminal."""
+    base = dbt_resource(settings)
+    return DbtCliResource(
+        project_dir=base.project_dir,
+        profiles_dir=base.profiles_dir,
+        dbt_executable=base.dbt_executable,
+        global_config_flags=[*base.global_config_flags, "--no-use-colors"],
+    )
+
+
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions_def = daily_partitions(settings)
     ingest = with_inbox_lineage(build_ingest_assets(partitions_def, settings.contracts_dir), settings)
@@ -71,6 +83,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     # Publish only if every check of the run passed: input checks, reconciliations, every dbt test.
     expected_checks = [key for c in checks for key in c.check_keys] + list(dbt_datamart.check_keys)
     publish = build_publish_asset(marts, expected_checks, partitions_def)
+    # Run after the swap (they re-count what is served), so they are not among publish's gate.
+    publish_checks = build_publish_checks()
     assets = [*inbox_specs(settings), *ingest, dbt_datamart, publish]
     all_job = dg.define_asset_job(
         ALL_JOB,
@@ -80,14 +94,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     ingest_keys = [key for a in ingest for key in a.keys]
     return dg.Definitions(
         assets=assets,
-        asset_checks=checks,
+        asset_checks=[*checks, *publish_checks],
         jobs=[all_job],
-        schedules=[build_daily_schedule(ALL_JOB, settings)],
+        schedules=[build_daily_schedule(ALL_JOB, settings, ingest_keys)],
         sensors=[build_inbox_sensor(ALL_JOB, settings, ingest_keys)],
         resources={
             "warehouse": WarehouseResource.from_settings(settings),
             "settings": PipelineSettingsResource.from_settings(settings),
-            "dbt": dbt_resource(settings),
+            "dbt": _plain_dbt(settings),
         },
         # DuckDB allows one writer per file: steps of a run execute one after another.
         executor=dg.in_process_executor,

@@ -238,12 +238,17 @@ def _write_datamart(
     published_at: datetime,
     checks_passed: Sequence[str],
 ) -> dict[str, int]:
-    """Copy every marts table/view into a fresh file, add meta.publication, CHECKPOINT, close."""
+    """Copy every marts table/view into a fresh file, add meta.publication, CHECKPOINT, close.
+
+    The file is written in settings.datamart_storage_version (e.g. v1.4.0), so analysts'
+    tools on DuckDB 1.x (the DuckDB CLI, DBeaver) open it; build.duckdb keeps the default.
+    """
     con = connect_duckdb(
         staged_db,
         memory_limit=settings.duckdb_memory_limit,
         threads=settings.duckdb_threads,
         temp_dir=settings.tmp_dir,
+        storage_version=settings.datamart_storage_version,
     )
     try:
         # Alias "build": dbt-duckdb views name their tables build.marts.x, so they resolve.
@@ -410,6 +415,13 @@ def _write_exports(
         "format": "parquet",
         "compression": COMPRESSION,
         "row_group_size": ROW_GROUP_SIZE,
+        "partitioning": {
+            "style": "hive",
+            "column": PARTITION_KEY,
+            "note": f"tables with partitioned_by are split into {PARTITION_KEY}=YYYY-MM/ folders; readers with "
+            f"hive partitioning on (DuckDB, polars, pyarrow datasets) add a VARCHAR column {PARTITION_KEY!r} "
+            "that is not in the table's schema (hive_partitioning=false leaves it out)",
+        },
         "warnings": warnings,
         "pseudonymization": {
             "enabled": settings.export_pseudonymize,
@@ -537,6 +549,83 @@ def current_exports_version(settings: Settings) -> Path | None:
     return link if link.is_dir() else None
 
 
+def publication_run(datamart: Path) -> str | None:
+    """The run_id in a datamart file's meta.publication; None without a file or a publication."""
+    if not datamart.exists():
+        return None
+    try:
+        con = duckdb.connect(str(datamart), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute("select run_id from meta.publication").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return str(row[0]) if row else None
+
+
+def manifest_run(version_dir: Path | None) -> str | None:
+    """The run_id in an exports version's manifest; None without one."""
+    manifest = version_dir / MANIFEST if version_dir is not None else None
+    if manifest is None or not manifest.exists():
+        return None
+    return json.loads(manifest.read_text()).get("run_id")
+
+
+def _point_exports_at(settings: Settings, target: Path) -> None:
+    """Swap the data/exports link to target with one rename (a real directory becomes a version first)."""
+    exports_dir = settings.exports_dir
+    _migrate_exports_dir(exports_dir, versions_dir(settings), datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"))
+    tmp_link = exports_dir.parent / ".exports.tmp-recover"
+    _remove(tmp_link)
+    os.symlink(os.path.relpath(target, exports_dir.parent), tmp_link)
+    os.replace(tmp_link, exports_dir)
+    _fsync_path(exports_dir.parent)
+
+
+def recover_publication(settings: Settings) -> str | None:
+    """Make the served datamart and exports one version again after a publish died between its renames.
+
+    The swap is two renames, the datamart first, then the exports link: a crash between
+    them serves the new datamart beside the previous exports. Both new halves were verified
+    before the swap, so roll forward: point the exports at the version the datamart's run
+    wrote. If that version is gone, roll back: restore the previous datamart from its
+    hard-link backup (.datamart-previous-<run>.duckdb) when it matches the exports. Runs at
+    the start of every publish, before leftovers (the backup among them) are cleared.
+    Returns what was done; None when datamart and exports already agree.
+    """
+    served = publication_run(settings.datamart_db)
+    exported = manifest_run(current_exports_version(settings))
+    if served is None or served == exported:
+        return None
+    vdir = versions_dir(settings)
+    versions = (
+        sorted(
+            p
+            for p in vdir.iterdir()
+            if p.is_dir() and not p.name.endswith(STAGING_SUFFIX) and manifest_run(p) == served
+        )
+        if vdir.exists()
+        else []
+    )
+    if versions:
+        _point_exports_at(settings, versions[-1])
+        return f"rolled forward: exports now serve run {served} ({versions[-1].name}), like the datamart"
+    if exported is not None:
+        for backup in sorted(settings.warehouse_dir.glob(".datamart-previous-*.duckdb")):
+            if publication_run(backup) == exported:
+                settings.datamart_db.with_name(settings.datamart_db.name + ".wal").unlink(missing_ok=True)
+                os.replace(backup, settings.datamart_db)
+                _fsync_path(settings.warehouse_dir)
+                return f"rolled back: the datamart serves run {exported} again, like the exports"
+    return (
+        f"datamart (run {served}) and exports (run {exported}) disagree and neither can be restored: "
+        "this publish replaces both"
+    )
+
+
 @contextlib.contextmanager
 def _cleanup_on_error(paths: Sequence[Path]) -> Iterator[None]:
     try:
@@ -575,6 +664,10 @@ def publish(
     vdir = versions_dir(settings)
     warehouse.mkdir(parents=True, exist_ok=True)
     vdir.mkdir(parents=True, exist_ok=True)
+    # A publish that died between its two renames: datamart and exports one version again.
+    recovered = recover_publication(settings)
+    if recovered:
+        _say(progress, f"publish: recovered an interrupted publish: {recovered}")
     # Leftovers of a crashed publish: safe to remove, publishes run one at a time (pool).
     for leftover in staged_paths(settings):
         _remove(leftover)
@@ -711,10 +804,81 @@ def verify_run_checks(
     return sorted(set(passed)), warned
 
 
+# ---- after the swap: what is served is what was built ------------------------------------
+
+
+def _build_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {t: _count(con, "build", t) for t in _mart_tables(con, "build")}
+
+
+def _mismatches(build: Mapping[str, int], published: Mapping[str, int | None]) -> list[dict[str, object]]:
+    return [
+        {"table": t, "build_rows": build.get(t), "published_rows": published.get(t)}
+        for t in sorted(set(build) | set(published))
+        if build.get(t) != published.get(t)
+    ]
+
+
+def datamart_matches_build(settings: Settings, build_db: Path) -> tuple[bool, dict[str, object]]:
+    """Row count of every table of the served datamart (count(*), not its own metadata) = the build's."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {_literal(build_db)} as build (read_only)")
+        build = _build_counts(con)
+        if not settings.datamart_db.exists():
+            return False, {"error": f"{settings.datamart_db} does not exist", "build_tables": len(build)}
+        con.execute(f"attach {_literal(settings.datamart_db)} as served (read_only)")
+        served = {t: _count(con, "served", t) for t in _mart_tables(con, "served")}
+        run = con.execute("select run_id from served.meta.publication").fetchone()
+    finally:
+        con.close()
+    mismatched = _mismatches(build, served)
+    return not mismatched, {
+        "published_run": run[0] if run else None,
+        "tables": len(served),
+        "rows": sum(served.values()),
+        "mismatches": dg.MetadataValue.json(mismatched),
+    }
+
+
+def exports_match_build(settings: Settings, build_db: Path) -> tuple[bool, dict[str, object]]:
+    """Rows of every exported table, in the manifest and in the Parquet footers (pyarrow) = the build's."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {_literal(build_db)} as build (read_only)")
+        build = _build_counts(con)
+    finally:
+        con.close()
+    version = current_exports_version(settings)
+    if version is None or not (version / MANIFEST).exists():
+        return False, {
+            "error": f"no exports manifest under {settings.exports_dir}",
+            "build_tables": len(build),
+        }
+    manifest = json.loads((version / MANIFEST).read_text())
+    in_manifest = {t: int(v["rows"]) for t, v in manifest["tables"].items()}
+    in_files = {
+        t: sum(pq.read_metadata(p).num_rows for p in (version / t).rglob("*.parquet"))
+        for t in manifest["tables"]
+        if (version / t).is_dir()
+    }
+    mismatched = [{**m, "where": "manifest"} for m in _mismatches(build, in_manifest)]
+    mismatched += [{**m, "where": "parquet files"} for m in _mismatches(build, in_files)]
+    return not mismatched, {
+        "published_run": manifest.get("run_id"),
+        "version_dir": dg.MetadataValue.path(str(version)),
+        "tables": len(in_files),
+        "rows": sum(in_files.values()),
+        "mismatches": dg.MetadataValue.json(mismatched),
+    }
+
+
 # ---- the Dagster asset -----------------------------------------------------------------
 
 
 PUBLISH_ASSET_KEY = dg.AssetKey(["publish", "datamart"])
+EXPORTS_ASSET_KEY = dg.AssetKey(["publish", "exports"])
+MATCHES_BUILD_CHECK = "row_counts_match_build"
 
 
 def build_publish_asset(
@@ -722,8 +886,10 @@ def build_publish_asset(
     expected_check_keys: Sequence[dg.AssetCheckKey],
     partitions_def: dg.PartitionsDefinition | None = None,
 ) -> dg.AssetsDefinition:
-    """The publish asset, downstream of every mart, gated on this run's checks.
+    """The publish step: the served datamart and, downstream of it, the Parquet exports.
 
+    One step materializes both (they are swapped together), as two assets so the lineage
+    graph runs from the inbox files to the exports. Gated on this run's checks.
     Partitioned like the rest of the job when a partitions_def is given (with a
     single-run backfill policy): Dagster refuses or mis-plans an unpartitioned asset
     downstream of partitioned ones in one range run, so publish takes the same daily
@@ -731,22 +897,35 @@ def build_publish_asset(
     """
     expected = tuple(expected_check_keys)
 
-    @dg.asset(
-        key=PUBLISH_ASSET_KEY,
-        group_name="publish",
+    @dg.multi_asset(
+        name="publish",
+        specs=[
+            dg.AssetSpec(
+                PUBLISH_ASSET_KEY,
+                group_name="publish",
+                deps=list(deps),
+                description="Write-audit-publish of data/warehouse/datamart.duckdb (analysts' read-only SQL), "
+                "only when every expected check of this run passed.",
+                kinds={"duckdb"},
+            ),
+            dg.AssetSpec(
+                EXPORTS_ASSET_KEY,
+                group_name="publish",
+                deps=[PUBLISH_ASSET_KEY],
+                description="data/exports/<table>/: Parquet for BI tools with _manifest.json, the same "
+                "version as the datamart (swapped in the same step).",
+                kinds={"parquet"},
+            ),
+        ],
         pool="duckdb_writer",
-        deps=list(deps),
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def is not None else None,
-        description="Write-audit-publish of data/warehouse/datamart.duckdb and data/exports/, "
-        "only when every expected check of this run passed.",
-        kinds={"duckdb", "parquet"},
     )
     def publish_datamart(
         context: dg.AssetExecutionContext,
         settings: PipelineSettingsResource,
         warehouse: WarehouseResource,
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.MaterializeResult]:
         run_id = context.run.run_id
         passed, warned = verify_run_checks(context.instance, run_id, expected)
         context.log.info(f"{len(passed)} checks passed in run {run_id}; publishing")
@@ -761,7 +940,8 @@ def build_publish_asset(
         )
         for message in result.warnings:
             context.log.warning(message)
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
+            asset_key=PUBLISH_ASSET_KEY,
             metadata={
                 "run_id": result.run_id,
                 "published_at": result.published_at.isoformat(),
@@ -774,7 +954,40 @@ def build_publish_asset(
                 "exports": dg.MetadataValue.path(str(result.exports_path)),
                 "exports_version": dg.MetadataValue.path(str(result.exports_version_dir)),
                 "seconds": round(result.seconds, 2),
-            }
+            },
+        )
+        yield dg.MaterializeResult(
+            asset_key=EXPORTS_ASSET_KEY,
+            metadata={
+                "run_id": result.run_id,
+                "exports": dg.MetadataValue.path(str(result.exports_path)),
+                "exports_version": dg.MetadataValue.path(str(result.exports_version_dir)),
+                "manifest": dg.MetadataValue.path(str(result.exports_version_dir / MANIFEST)),
+                "tables": len(result.tables),
+                "row_counts": dg.MetadataValue.json(result.tables),
+            },
         )
 
     return publish_datamart
+
+
+def build_publish_checks() -> list[dg.AssetChecksDefinition]:
+    """After the swap, re-count what is served against the build: "every published table's row
+    count matches the build", visible on the publish assets in the UI. Blocking, so a
+    mismatch fails the run (and `c360 run`), although the swap has already happened."""
+
+    def build(asset: dg.AssetKey, compare: Callable[[Settings, Path], tuple[bool, dict[str, object]]]):  # type: ignore[no-untyped-def]
+        @dg.asset_check(
+            asset=asset,
+            name=MATCHES_BUILD_CHECK,
+            blocking=True,
+            pool="duckdb_writer",
+            description=f"{compare.__doc__}",
+        )
+        def _check(settings: PipelineSettingsResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+            passed, metadata = compare(settings.get(), Path(warehouse.database))
+            return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
+
+        return _check
+
+    return [build(PUBLISH_ASSET_KEY, datamart_matches_build), build(EXPORTS_ASSET_KEY, exports_match_build)]

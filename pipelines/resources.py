@@ -9,16 +9,33 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.settings import DEFAULT_EXPORT_HASH_KEY, DEFAULT_PII_COLUMNS, HASH_KEY_ENV, Settings
+from pipelines.settings import (
+    DEFAULT_DAGSTER_HOME,
+    DEFAULT_EXPORT_HASH_KEY,
+    DEFAULT_PII_COLUMNS,
+    HASH_KEY_ENV,
+    Settings,
+)
 
 
 def connect_duckdb(
-    path: Path, *, memory_limit: str, threads: int, temp_dir: Path, read_only: bool = False
+    path: Path,
+    *,
+    memory_limit: str,
+    threads: int,
+    temp_dir: Path,
+    read_only: bool = False,
+    storage_version: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB file with the project's memory and spill settings."""
+    """Open a DuckDB file with the project's memory and spill settings.
+
+    storage_version (e.g. "v1.4.0") applies to a file this connection creates: older DuckDB
+    releases (the DuckDB CLI 1.x, DBeaver's driver) can then open it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     temp_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    config = {"storage_compatibility_version": storage_version} if storage_version else {}
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET threads = {int(threads)}")
     con.execute("SET temp_directory = ?", [str(temp_dir)])
@@ -81,6 +98,9 @@ class PipelineSettingsResource(dg.ConfigurableResource):
     schedule_cron: str = "0 6 * * *"
     inbox_sensor_interval_seconds: int = 60
     inbox_settle_seconds: int = 30
+    dagster_home: str = str(DEFAULT_DAGSTER_HOME)
+    ui_url: str = "http://127.0.0.1:3000"
+    datamart_storage_version: str = "v1.4.0"
 
     def get(self) -> Settings:
         from datetime import date
@@ -106,6 +126,9 @@ class PipelineSettingsResource(dg.ConfigurableResource):
             schedule_cron=self.schedule_cron,
             inbox_sensor_interval_seconds=self.inbox_sensor_interval_seconds,
             inbox_settle_seconds=self.inbox_settle_seconds,
+            dagster_home=Path(self.dagster_home),
+            ui_url=self.ui_url,
+            datamart_storage_version=self.datamart_storage_version,
         )
 
     @classmethod
@@ -130,4 +153,7 @@ class PipelineSettingsResource(dg.ConfigurableResource):
             schedule_cron=s.schedule_cron,
             inbox_sensor_interval_seconds=s.inbox_sensor_interval_seconds,
             inbox_settle_seconds=s.inbox_settle_seconds,
+            dagster_home=str(s.dagster_home),
+            ui_url=s.ui_url,
+            datamart_storage_version=s.datamart_storage_version,
         )

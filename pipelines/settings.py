@@ -9,13 +9,18 @@ definitions or the CLI start, then handed to Dagster resources; no other module 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import shutil
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = Path(__file__).resolve().parent
+# The project's Dagster instance: `make ui`, `make run` and `c360` all use it, so every run
+# (command line, UI, schedule, sensor) lands in one run history.
+DEFAULT_DAGSTER_HOME = PROJECT_DIR / ".dagster_home"
+DAGSTER_YAML = PROJECT_DIR / "dagster.yaml"
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,13 @@ class Settings:
     inbox_sensor_interval_seconds: int = 60
     # A file modified less than this long ago may still be being copied: the sensor waits.
     inbox_settle_seconds: int = 30
+    # Dagster's instance directory (absolute): run history, event logs, schedules.
+    dagster_home: Path = DEFAULT_DAGSTER_HOME
+    # Where operators open the Dagster UI (`make ui`): run links in `c360 run` and `c360 status`.
+    ui_url: str = "http://127.0.0.1:3000"
+    # On-disk format of the published datamart: readable by DuckDB 1.4 and later (the DuckDB
+    # CLI 1.x, DBeaver's driver), although the pipeline itself runs DuckDB 2.x.
+    datamart_storage_version: str = "v1.4.0"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     # ---- derived paths -------------------------------------------------------------
@@ -158,6 +170,10 @@ class Settings:
     def with_data_dir(self, data_dir: Path) -> Settings:
         return replace(self, data_dir=Path(data_dir))
 
+    def run_url(self, run_id: str) -> str:
+        """The run's page in the Dagster UI."""
+        return f"{self.ui_url.rstrip('/')}/runs/{run_id}"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from C360_* environment variables (defaults above)."""
@@ -193,4 +209,26 @@ class Settings:
                 env, "C360_INBOX_SENSOR_INTERVAL_SECONDS", defaults.inbox_sensor_interval_seconds
             ),
             inbox_settle_seconds=_env_int(env, "C360_INBOX_SETTLE_SECONDS", defaults.inbox_settle_seconds),
+            dagster_home=Path(env.get("DAGSTER_HOME") or defaults.dagster_home).resolve(),
+            ui_url=env.get("C360_UI_URL", defaults.ui_url),
+            datamart_storage_version=env.get(
+                "C360_DATAMART_STORAGE_VERSION", defaults.datamart_storage_version
+            ),
         )
+
+
+def prepare_dagster_home(settings: Settings, env: MutableMapping[str, str] | None = None) -> Path:
+    """Make settings.dagster_home a usable Dagster instance directory and point DAGSTER_HOME at it.
+
+    Without this, a command-line run with DAGSTER_HOME unset would go to a throwaway
+    instance: invisible in the UI, and the inbox sensor would run those days again.
+    dagster.yaml is copied in only when missing (an operator may have edited theirs), and
+    the variable is set because dagster.yaml reads it for its storage directory.
+    """
+    env = os.environ if env is None else env
+    home = settings.dagster_home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
+    env["DAGSTER_HOME"] = str(home)
+    return home

@@ -35,7 +35,8 @@ def _build_one(table: TableContract) -> dg.AssetChecksDefinition:
         pool="duckdb_writer",
         description=(
             f"great-expectations suite from the {table.source} contract on the run's rows of raw.{table.raw_table}, "
-            "plus quarantine share per file and day-over-day volume (thresholds.yml). Blocking."
+            "plus not-future timestamps, missing deliveries, quarantine share per file and day-over-day "
+            "volume (thresholds.yml). Blocking."
         ),
     )
     def _check(
@@ -59,7 +60,14 @@ def _build_one(table: TableContract) -> dg.AssetChecksDefinition:
                     [table.raw_table],
                 ).fetchall()
                 days = [r[0] for r in found]
-            report = run_input_checks(con, contract, days, thresholds)
+            report = run_input_checks(
+                con,
+                contract,
+                days,
+                thresholds,
+                future_tolerance_days=s.future_tolerance_days,
+                inbox_dir=s.inbox_dir,
+            )
         summary = (
             f"{report.evaluated} checks on {report.rows_validated:,} rows, {len(report.failures)} failed"
         )

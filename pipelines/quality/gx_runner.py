@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 # GX sends usage analytics by default; nothing here may wait on the network.
@@ -22,9 +23,13 @@ class Expectation:
 
     kind: str
     params: dict[str, Any] = field(default_factory=dict)
+    # How the check is named in metadata when the GX class name says little (pair expectations).
+    name: str | None = None
 
     @property
     def label(self) -> str:
+        if self.name:
+            return self.name
         target = self.params.get("column") or ",".join(self.params.get("column_list", []))
         return f"{self.kind}({target})" if target else self.kind
 
@@ -95,7 +100,16 @@ def validate_frame(
                 success=bool(res.success),
                 unexpected_count=details.get("unexpected_count"),
                 unexpected_percent=details.get("unexpected_percent"),
-                sample=[str(v) for v in sample[:sample_size]],
+                sample=[_show(v) for v in sample[:sample_size]],
             )
         )
     return outcomes
+
+
+def _show(value: Any) -> str:
+    """A sample value as a person reads it; a pair expectation's (A, B) as "B (A)"."""
+    if isinstance(value, tuple | list) and len(value) == 2:
+        return f"{_show(value[1])} (limit {_show(value[0])})"
+    if isinstance(value, np.datetime64):
+        return str(pd.Timestamp(value))
+    return str(value)

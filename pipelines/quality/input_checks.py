@@ -1,10 +1,13 @@
 """Input checks on every raw table: great-expectations suites plus whole-file SQL gates.
 
 The expectations come from the source contracts (required → not null, primary key → unique
-per day, accepted values, ranges, email shape), so a rule is written once. Two gates are
-aggregates that no row-level rule sees, computed in SQL from the load audit: the share of a
-file's rows sent to quarantine, and the day-over-day change in volume (a truncated or doubled
-delivery). Thresholds live in thresholds.yml. Each table's checks become one blocking Dagster
+per day, accepted values, ranges, email shape, timestamps not after the delivery day plus
+the future tolerance), so a rule is written once. Three gates are aggregates that no
+row-level rule sees, computed from the load audit: a day of the run with files in the
+inbox but no load and no file for the table (missing delivery), the share of a file's rows sent to quarantine, and the
+day-over-day change in volume (a truncated or doubled delivery). Thresholds live in
+thresholds.yml; the future tolerance is the pipeline setting C360_FUTURE_TOLERANCE_DAYS
+(the same value ingest quarantines with), passed in. Each table's checks become one blocking Dagster
 asset check: a failure stops everything downstream in the run.
 """
 
@@ -19,6 +22,7 @@ import duckdb
 import yaml
 
 from pipelines.ingest.contracts import TableContract
+from pipelines.partitions import inbox_days
 from pipelines.quality.gx_runner import Expectation, ExpectationOutcome, validate_frame
 
 THRESHOLDS_FILE = Path(__file__).with_name("thresholds.yml")
@@ -55,7 +59,33 @@ class CheckReport:
     rows_validated: int = 0
 
 
-def expectations_for(table: TableContract, thresholds: Thresholds) -> list[Expectation]:
+FUTURE_LIMIT_PREFIX = "_future_limit__"
+
+
+def future_limit_sql(column_type: str, tolerance_days: int) -> str:
+    """The latest acceptable value: (delivery day + 1 + tolerance) at 00:00 UTC, in the column's type.
+
+    The same limit ingest quarantines with (pipelines/ingest/rules.py), so this is a second
+    line of defence: it catches future rows that reached raw by another way.
+    """
+    midnight = f"(_partition + to_days({1 + int(tolerance_days)}))"
+    if column_type == "DATE":
+        return f"CAST({midnight} AS DATE)"
+    if column_type == "TIMESTAMPTZ":
+        return f"timezone('UTC', CAST({midnight} AS TIMESTAMP))"
+    return f"CAST({midnight} AS TIMESTAMP)"
+
+
+def derived_columns(table: TableContract, tolerance_days: int) -> dict[str, str]:
+    """Columns computed in SQL for the suite (name -> expression): each not_future column's limit."""
+    return {
+        f"{FUTURE_LIMIT_PREFIX}{col.name}": future_limit_sql(col.type, tolerance_days)
+        for col in table.columns
+        if col.rule("not_future") is not None
+    }
+
+
+def expectations_for(table: TableContract, thresholds: Thresholds, tolerance_days: int) -> list[Expectation]:
     exps: list[Expectation] = []
     for col in table.columns:
         if col.required:
@@ -91,6 +121,19 @@ def expectations_for(table: TableContract, thresholds: Thresholds) -> list[Expec
                     Expectation(
                         "ExpectColumnValuesToMatchRegex",
                         {"column": col.name, "regex": _EMAIL, "mostly": thresholds.min_valid_email_share},
+                    )
+                )
+            elif rule.check == "not_future":
+                exps.append(
+                    Expectation(
+                        "ExpectColumnPairValuesAToBeGreaterThanB",
+                        {
+                            "column_A": f"{FUTURE_LIMIT_PREFIX}{col.name}",
+                            "column_B": col.name,
+                            "or_equal": True,
+                            "ignore_row_if": "either_value_is_missing",
+                        },
+                        name=f"not_future({col.name}, tolerance {tolerance_days} day(s))",
                     )
                 )
     if table.primary_key:
@@ -146,6 +189,7 @@ def _validate_in_chunks(
     expectations: list[Expectation],
     thresholds: Thresholds,
     report: CheckReport,
+    derived: dict[str, str],
 ) -> list[ExpectationOutcome]:
     """Validate the days' rows a few days at a time, reading only the columns the suite uses.
 
@@ -155,9 +199,11 @@ def _validate_in_chunks(
     """
     if not expectations or not days:
         return []
-    used = {e.params["column"] for e in expectations if "column" in e.params}
+    used = {e.params[k] for e in expectations for k in ("column", "column_A", "column_B") if k in e.params}
     used |= {c for e in expectations for c in e.params.get("column_list", [])}
-    cols = ", ".join(f'"{c}"' for c in [*table.column_names, "_partition"] if c in used | {"_partition"})
+    selected = [f'"{c}"' for c in [*table.column_names, "_partition"] if c in used | {"_partition"}]
+    selected += [f'{sql} AS "{name}"' for name, sql in derived.items() if name in used]
+    cols = ", ".join(selected)
     day_rows = con.execute(
         f"SELECT _partition, count(*) FROM raw.{table.raw_table} WHERE _partition BETWEEN ? AND ? "
         "GROUP BY 1 ORDER BY 1",
@@ -176,8 +222,21 @@ def _validate_in_chunks(
 
 
 def run_input_checks(
-    con: duckdb.DuckDBPyConnection, table: TableContract, days: list[date], thresholds: Thresholds
+    con: duckdb.DuckDBPyConnection,
+    table: TableContract,
+    days: list[date],
+    thresholds: Thresholds,
+    *,
+    future_tolerance_days: int,
+    inbox_dir: Path,
 ) -> CheckReport:
+    """Run the table's suite and gates on the run's days.
+
+    A missing delivery is a run day with files in inbox_dir, but neither a load of this
+    table in the audit nor its file. A day nobody delivered anything for (a shop's closed
+    day in a line-level export) is none; neither is a derived table's day whose line-level
+    file is there (the line-items layout leaves some derived tables empty).
+    """
     report = CheckReport(table.raw_table, passed=True)
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = ?",
@@ -186,8 +245,9 @@ def run_input_checks(
     if not exists or not days:
         return report
     check_days = _validated_days(table, days)
-    expectations = expectations_for(table, thresholds)
-    for outcome in _validate_in_chunks(con, table, check_days, expectations, thresholds, report):
+    expectations = expectations_for(table, thresholds, future_tolerance_days)
+    derived = derived_columns(table, future_tolerance_days)
+    for outcome in _validate_in_chunks(con, table, check_days, expectations, thresholds, report, derived):
         report.evaluated += 1
         if not outcome.success:
             report.failures.append(
@@ -197,6 +257,21 @@ def run_input_checks(
                     "unexpected_percent": round(outcome.unexpected_percent or 0.0, 3),
                     "sample": outcome.sample,
                 }
+            )
+    # A delivered day of the run without a file for this table, whatever the volume gate says.
+    loaded = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT partition FROM audit.load_log WHERE raw_table = ? AND partition BETWEEN ? AND ?",
+            [table.raw_table, days[0], days[-1]],
+        ).fetchall()
+    }
+    delivered_days = set(inbox_days(inbox_dir))
+    for day in (d for d in days if d in delivered_days):
+        report.evaluated += 1
+        if day not in loaded and not (inbox_dir / table.file_for(day)).exists():
+            report.failures.append(
+                {"check": "missing_delivery", "day": day.isoformat(), "expected_file": table.file_for(day)}
             )
     # Quarantine share per file.
     for source_file, read, quarantined in con.execute(

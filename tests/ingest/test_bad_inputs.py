@@ -731,7 +731,7 @@ def test_whole_job_a_bad_input_fails_the_run_and_publishes_nothing(tmp_path: Pat
     assert not failed.success
     assert failed.failed_steps == ("raw__clickstream_events",)
     assert failed.reason == (
-        "step raw__clickstream_events: dagster._core.definitions.events.Failure: raw.clickstream_events 2025-09-03: "
+        "step raw__clickstream_events: raw.clickstream_events 2025-09-03: "
         "clickstream/events-2025-09-03.jsonl.gz: not a complete gzip file "
         f"(IO Error: Unexpected end of GZIP stream: {path})"
     )

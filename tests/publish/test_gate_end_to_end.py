@@ -1,7 +1,9 @@
 """The promise to analysts, end to end through `c360 run`: a failed check publishes nothing.
 
 One tiny generated data set (tier XS) goes through the real command line three times:
-1. days 1-6: everything passes, version A is published;
+1. days 1-6: everything passes, version A is published; the output is for a person: no
+   interpreter-exit noise on stderr ("nanobind: leaked ..."), no dbt colour codes, and it
+   ends with the published version and where the datamart and exports are;
 2. day 7 with a planted defect (marketing's RFM seed loses a cell, so the blocking dbt test
    `rfm_segment_map_covers_every_cell_once` fails): non-zero exit naming the check, the
    marts downstream of the seed and the publish asset are not materialized, the served
@@ -28,7 +30,6 @@ from publish_testkit import checksums, no_leftovers
 from xs_deployment import xs_deployment
 
 from pipelines.settings import PROJECT_DIR, Settings
-from pipelines.status import last_run_path
 
 BROKEN_CHECK = "marts/rfm_segment_map:rfm_segment_map_covers_every_cell_once"
 
@@ -39,8 +40,13 @@ def _c360(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _last_run_id(settings: Settings) -> str:
-    return json.loads(last_run_path(settings).read_text())["run_id"]
+def _last_run_id(home: Path) -> str:
+    """The newest run in the deployment's Dagster instance, where `c360 run` records its runs."""
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    try:
+        return instance.get_run_records(limit=1)[0].dagster_run.run_id
+    finally:
+        instance.dispose()
 
 
 def _published_run(settings: Settings) -> str:
@@ -54,12 +60,22 @@ def test_a_failed_blocking_check_publishes_nothing_and_readers_never_break(
 ) -> None:
     settings, env = xs_deployment(tmp_path)
     home = Path(env["DAGSTER_HOME"])
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # dagster.yaml reads it
 
     # 1. A good first version.
     first = _c360(env, "run", "--from", "2025-09-01", "--to", "2025-09-06")
     assert first.returncode == 0, first.stderr[-2000:]
-    version_a = _last_run_id(settings)
+    assert "nanobind" not in first.stderr, first.stderr[-2000:]
+    assert "\x1b[" not in first.stdout  # dbt's colour codes are off
+    version_a = _last_run_id(home)
     assert _published_run(settings) == version_a
+    tail = first.stdout.splitlines()[-4:]
+    assert tail[0].startswith(f"run {version_a} succeeded in ")
+    assert tail[1].startswith(f"published: run {version_a} at 20") and tail[1].endswith(" rows")
+    assert tail[2].startswith(f"  datamart: {settings.datamart_db}  ")
+    assert tail[3].startswith(f"  exports:  {settings.exports_dir}/<table>/  ")
+    # dbt's ~240 node lines became a handful of progress lines
+    assert sum(line.startswith("  dbt: ") for line in first.stdout.splitlines()) < 12
     before = checksums(settings)
     assert len(before) > 10  # the datamart plus every export file and the manifest
 
@@ -73,16 +89,17 @@ def test_a_failed_blocking_check_publishes_nothing_and_readers_never_break(
     seed.write_text("\n".join(line for line in lines if not line.startswith("5,4,")) + "\n")
     failed = _c360({**env, "C360_DBT_PROJECT_DIR": str(broken_project)}, "run", "--date", "2025-09-07")
     assert failed.returncode != 0
+    assert "nanobind" not in failed.stderr
     reason = next(line for line in failed.stderr.splitlines() if line.startswith("c360 run: FAILED"))
     assert f"check {BROKEN_CHECK} failed" in reason
-    failed_run = _last_run_id(settings)
+    failed_run = _last_run_id(home)
     assert checksums(settings) == before, "a failed run must not touch the served datamart or exports"
     assert no_leftovers(settings) == []
     status = _c360(env, "status").stdout
     assert f"published: run {version_a}" in status
     assert f"last run:  {failed_run} FAILED" in status and BROKEN_CHECK in status
+    assert f"see: http://127.0.0.1:3000/runs/{failed_run}" in status
 
-    monkeypatch.setenv("DAGSTER_HOME", str(home))  # dagster.yaml reads it
     # Not a context manager: Dagster 1.13's __exit__ leaves its state storage installed.
     instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
     records = instance.get_records_for_run(
@@ -92,7 +109,7 @@ def test_a_failed_blocking_check_publishes_nothing_and_readers_never_break(
     instance.dispose()
     assert "raw/crm_orders" in materialized  # ingest ran
     assert "marts/rfm_segment_map" in materialized  # the seed itself was loaded, then its test failed
-    for downstream in ("marts/rfm_segments", "marts/customer_360", "publish/datamart"):
+    for downstream in ("marts/rfm_segments", "marts/customer_360", "publish/datamart", "publish/exports"):
         assert downstream not in materialized, f"{downstream} was materialized after a blocking check failed"
 
     # 3. Fixed (the project's own seed), re-run while an analyst keeps a session open.
@@ -117,7 +134,7 @@ def test_a_failed_blocking_check_publishes_nothing_and_readers_never_break(
     # The open session still reads its (old) version after the swap; a new one sees the new one.
     assert reader.execute("select run_id from meta.publication").fetchall()[0][0] == version_a
     reader.close()
-    version_b = _last_run_id(settings)
+    version_b = _last_run_id(home)
     assert version_b != version_a
     assert _published_run(settings) == version_b
     assert checksums(settings) != before

@@ -314,3 +314,67 @@ def test_the_built_in_hash_key_is_flagged(settings: Settings) -> None:
         replace(settings, export_hash_key=DEFAULT_EXPORT_HASH_KEY), "run-k", [], partition_columns=PARTS
     )
     assert any("C360_EXPORT_HASH_KEY" in w for w in result.warnings)
+
+
+def test_parquet_files_themselves_are_zstd_with_the_declared_row_groups(settings: Settings) -> None:
+    """The footers, not the manifest: what a BI tool actually reads."""
+    fill_build(settings, extra_sql="create table marts.big as select range as id from range(300000)")
+    publish(settings, "run-pq", [], partition_columns=PARTS)
+    files = sorted(settings.exports_dir.rglob("*.parquet"))
+    # One file each for audiences, big, customer_360, dim_empty; fct_orders: 2 months (Sep, Oct);
+    # fct_page_views: 3,000 hours from 2025-09-30 12:00 = 125 days, to 2026-02-02: 6 months. 4 + 2 + 6 = 12.
+    assert len(files) == 12
+    for path in files:
+        meta = pq.read_metadata(path)
+        codecs = {
+            meta.row_group(g).column(c).compression
+            for g in range(meta.num_row_groups)
+            for c in range(meta.num_columns)
+        }
+        assert codecs <= {"ZSTD"}, (path, codecs)
+        assert all(meta.row_group(g).num_rows <= 122_880 for g in range(meta.num_row_groups))
+    # 300,000 rows at 122,880 per row group: 122,880 + 122,880 + 54,240 (the rest).
+    big = pq.read_metadata(settings.exports_dir / "big" / "data_0.parquet")
+    assert [big.row_group(g).num_rows for g in range(big.num_row_groups)] == [122_880, 122_880, 54_240]
+
+
+def test_hive_readers_see_a_month_column_and_the_manifest_says_so(settings: Settings) -> None:
+    publish(settings, "run-m", [], partition_columns=PARTS)
+    manifest = json.loads((settings.exports_dir / "_manifest.json").read_text())
+    assert (
+        manifest["partitioning"]["column"] == "month"
+        and "hive_partitioning=false" in manifest["partitioning"]["note"]
+    )
+    with_hive = pl.scan_parquet(
+        settings.exports_dir / "fct_orders" / "**" / "*.parquet", hive_partitioning=True
+    )
+    assert with_hive.collect_schema().names()[-1] == "month"
+    schema = [c["name"] for c in manifest["tables"]["fct_orders"]["schema"]]
+    assert "month" not in schema
+
+
+def test_the_duckdb_cli_1x_opens_the_published_datamart(settings: Settings) -> None:
+    """Analysts' tools lag: the DuckDB CLI from PyPI (1.5.x, dev extras) and DBeaver's driver read storage v1.4."""
+    import subprocess
+    import sys
+
+    cli = Path(sys.executable).parent / "duckdb"
+    assert cli.exists(), "the duckdb CLI is missing: `pip install -c constraints.txt -e '.[dev]'` (make venv)"
+    version = subprocess.run([str(cli), "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("v1."), version
+    publish(settings, "run-cli", [])
+    out = subprocess.run(
+        [
+            str(cli),
+            "-readonly",
+            "-csv",
+            "-noheader",
+            str(settings.datamart_db),
+            "SELECT count(*) FROM marts.customer_360",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(CUSTOMERS)

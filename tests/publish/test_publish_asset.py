@@ -9,7 +9,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from publish_testkit import CUSTOMERS, ORDERS, fill_build
 
 from pipelines.partitions import daily_partitions
-from pipelines.publish import PUBLISH_ASSET_KEY, build_publish_asset
+from pipelines.publish import EXPORTS_ASSET_KEY, PUBLISH_ASSET_KEY, build_publish_asset, build_publish_checks
 from pipelines.resources import PipelineSettingsResource, WarehouseResource
 from pipelines.settings import Settings
 
@@ -43,7 +43,7 @@ def _defs(
     )
     return dg.Definitions(
         assets=[fct_orders, publish_asset],
-        asset_checks=[row_count],
+        asset_checks=[row_count, *build_publish_checks()],
         jobs=[dg.define_asset_job("all", selection=dg.AssetSelection.all())],
         resources={
             "warehouse": WarehouseResource.from_settings(settings),
@@ -85,6 +85,23 @@ def test_publish_asset_publishes_after_checks_pass(fresh: Settings) -> None:
     }
     assert meta["datamart"].value == str(fresh.datamart_db)
     assert meta["exports"].value == str(fresh.exports_dir)
+    # The exports are their own asset, materialized by the same step, downstream of the datamart.
+    exports = [m for m in result.get_asset_materialization_events() if m.asset_key == EXPORTS_ASSET_KEY]
+    assert len(exports) == len(mats) == 3  # one per day of the range 2025-09-01..03, like the datamart
+    assert {m.step_key for m in exports} == {mats[0].step_key}
+    assert exports[0].materialization.metadata["row_counts"].value == meta["row_counts"].value
+    # After the swap, both are re-counted against the build: the published row counts are checks.
+    evaluations = {
+        e.asset_check_key.asset_key: e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_check_key.name == "row_counts_match_build"
+    }
+    assert set(evaluations) == {PUBLISH_ASSET_KEY, EXPORTS_ASSET_KEY}
+    for evaluation in evaluations.values():
+        assert evaluation.passed
+        assert evaluation.metadata["rows"].value == CUSTOMERS // 2 + CUSTOMERS + ORDERS + 3_000
+        assert evaluation.metadata["mismatches"].value == []
+        assert evaluation.metadata["published_run"].value == result.run_id
     con = duckdb.connect(str(fresh.datamart_db), read_only=True)
     assert con.execute("select run_id, checks_passed from meta.publication").fetchall() == [
         (result.run_id, ["marts/fct_orders:row_count"])
@@ -94,7 +111,7 @@ def test_publish_asset_publishes_after_checks_pass(fresh: Settings) -> None:
 
 def _publish_step_error(result: dg.ExecuteInProcessResult) -> str:
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert [e.step_key for e in failures] == ["publish__datamart"]
+    assert [e.step_key for e in failures] == ["publish"]
     error = failures[0].event_specific_data.error  # type: ignore[union-attr]
     text = error.message
     while error.cause is not None:

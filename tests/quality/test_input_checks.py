@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -83,7 +84,9 @@ def test_clean_days_pass_and_a_collapsed_day_fails_the_volume_gate(xs: Settings)
         for d in (1, 2, 3):
             ingest_table(con, events, xs.inbox_dir, date(2025, 9, d))
         days = [date(2025, 9, d) for d in (1, 2, 3)]
-        report = run_input_checks(con, events, days, THRESHOLDS)
+        report = run_input_checks(
+            con, events, days, THRESHOLDS, future_tolerance_days=1, inbox_dir=xs.inbox_dir
+        )
         assert report.passed, report.failures
         assert report.rows_validated > 3000 and report.evaluated > 10
         # day 3 delivered truncated: keep 5 % of its rows
@@ -94,7 +97,9 @@ def test_clean_days_pass_and_a_collapsed_day_fails_the_volume_gate(xs: Settings)
             "UPDATE audit.load_log SET rows_loaded = (SELECT count(*) FROM raw.clickstream_events "
             "WHERE _partition = DATE '2025-09-03') WHERE partition = DATE '2025-09-03'"
         )
-        report = run_input_checks(con, events, days, THRESHOLDS)
+        report = run_input_checks(
+            con, events, days, THRESHOLDS, future_tolerance_days=1, inbox_dir=xs.inbox_dir
+        )
     finally:
         con.close()
     assert not report.passed
@@ -113,7 +118,9 @@ def test_expectation_failures_carry_samples(xs: Settings) -> None:
         con.execute(
             "UPDATE raw.crm_orders SET status = 'lost_in_post' WHERE rowid IN (SELECT rowid FROM raw.crm_orders LIMIT 3)"
         )
-        report = run_input_checks(con, orders, [date(2025, 9, 1)], THRESHOLDS)
+        report = run_input_checks(
+            con, orders, [date(2025, 9, 1)], THRESHOLDS, future_tolerance_days=1, inbox_dir=xs.inbox_dir
+        )
     finally:
         con.close()
     assert not report.passed
@@ -135,9 +142,16 @@ def test_chunked_validation_finds_the_same_defects_as_one_batch(xs: Settings) ->
                 f"UPDATE raw.clickstream_events SET event_type = 'teleport' WHERE rowid IN ("
                 f"SELECT rowid FROM raw.clickstream_events WHERE _partition = DATE '2025-09-0{day}' LIMIT {bad})"
             )
-        one_batch = run_input_checks(con, events, days, THRESHOLDS)
+        one_batch = run_input_checks(
+            con, events, days, THRESHOLDS, future_tolerance_days=1, inbox_dir=xs.inbox_dir
+        )
         per_day = run_input_checks(
-            con, events, days, dataclasses.replace(THRESHOLDS, validation_chunk_rows=1)
+            con,
+            events,
+            days,
+            dataclasses.replace(THRESHOLDS, validation_chunk_rows=1),
+            future_tolerance_days=1,
+            inbox_dir=xs.inbox_dir,
         )
     finally:
         con.close()
@@ -147,3 +161,79 @@ def test_chunked_validation_finds_the_same_defects_as_one_batch(xs: Settings) ->
         assert failed["ExpectColumnValuesToBeInSet(event_type)"]["unexpected"] == 5
         assert failed["ExpectColumnValuesToBeInSet(event_type)"]["sample"][:1] == ["teleport"]
     assert per_day.rows_validated == one_batch.rows_validated > 3000
+
+
+def test_timestamps_after_the_delivery_day_plus_tolerance_fail_with_samples(xs: Settings) -> None:
+    """Ingest quarantines future rows; the suite catches any that reach raw another way.
+
+    Day 2025-09-01 with tolerance 1: the limit is (day + 1 + 1) at 00:00 UTC = 2025-09-03 00:00 UTC,
+    inclusive. Three rows are moved: one exactly to the limit (passes), two past it (fail).
+    With tolerance 3 (limit 2025-09-05 00:00) the later one, 2025-09-05 10:00, still fails.
+    """
+    contracts = load_contracts(PACKAGE_DIR / "contracts")
+    events = contracts["clickstream"].tables["events"]
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        ingest_table(con, events, xs.inbox_dir, date(2025, 9, 1))
+        for i, ts in enumerate(("2025-09-03 00:00:00", "2025-09-03 00:00:01", "2025-09-05 10:00:00")):
+            con.execute(
+                "UPDATE raw.clickstream_events SET event_ts = ?::TIMESTAMPTZ WHERE rowid = "
+                "(SELECT rowid FROM raw.clickstream_events ORDER BY event_id LIMIT 1 OFFSET ?)",
+                [f"{ts}+00", i],
+            )
+        day = [date(2025, 9, 1)]
+        strict = run_input_checks(
+            con, events, day, THRESHOLDS, future_tolerance_days=1, inbox_dir=xs.inbox_dir
+        )
+        lenient = run_input_checks(
+            con, events, day, THRESHOLDS, future_tolerance_days=3, inbox_dir=xs.inbox_dir
+        )
+    finally:
+        con.close()
+    # Sample values are UTC wall-clock (GX hands them over as numpy datetimes), in row order.
+    assert [(f["check"], f["unexpected"], sorted(f["sample"])) for f in strict.failures] == [
+        (
+            "not_future(event_ts, tolerance 1 day(s))",
+            2,
+            [
+                "2025-09-03 00:00:01 (limit 2025-09-03 00:00:00)",
+                "2025-09-05 10:00:00 (limit 2025-09-03 00:00:00)",
+            ],
+        )
+    ]
+    assert [(f["check"], f["unexpected"], f["sample"]) for f in lenient.failures] == [
+        ("not_future(event_ts, tolerance 3 day(s))", 1, ["2025-09-05 10:00:00 (limit 2025-09-05 00:00:00)"])
+    ]
+
+
+def test_a_day_without_a_file_fails_as_a_missing_delivery(xs: Settings) -> None:
+    """Days 1 and 3 delivered, day 2's events file never came (day 2's CRM files did): the
+    volume gate alone compares day 3 with day 1 and passes. A day with no file from any
+    source (a closed shop's day in a line-level export) is no missing delivery."""
+    contracts = load_contracts(PACKAGE_DIR / "contracts")
+    events = contracts["clickstream"].tables["events"]
+    (xs.inbox_dir / "clickstream" / "events-2025-09-02.jsonl.gz").unlink()
+    days = [date(2025, 9, d) for d in (1, 2, 3)]
+    con = duckdb.connect()
+    try:
+        for day in days:
+            ingest_table(con, events, xs.inbox_dir, day)
+        report = run_input_checks(
+            con, events, days, THRESHOLDS, future_tolerance_days=1, inbox_dir=xs.inbox_dir
+        )
+        shutil.rmtree(xs.inbox_dir / "crm" / "2025-09-02")  # now nobody delivered anything on day 2
+        (xs.inbox_dir / "weblogs" / "access-2025-09-02.log.gz").unlink()
+        closed_day = run_input_checks(
+            con, events, days, THRESHOLDS, future_tolerance_days=1, inbox_dir=xs.inbox_dir
+        )
+    finally:
+        con.close()
+    assert report.failures == [
+        {
+            "check": "missing_delivery",
+            "day": "2025-09-02",
+            "expected_file": "clickstream/events-2025-09-02.jsonl.gz",
+        }
+    ]
+    assert closed_day.passed, closed_day.failures

@@ -1,9 +1,10 @@
-"""The operators' way in: the real Dagster UI in a real browser, and a run launched through it.
+"""The operators' way in: the real Dagster UI in a real browser, and runs launched through it.
 
 Starts `dagster dev` (webserver + daemon) on loopback over a tiny generated inbox, drives
 Debian's Chromium with Playwright (the browser the project's set-up installs; Playwright
-never downloads one here), and launches a run through the same GraphQL API the UI's
-"Materialize" button uses. Screenshots are kept in test-artifacts/ for a human to look at.
+never downloads one here), and launches runs through the same GraphQL API the UI's
+"Materialize" button uses: one that publishes, and one stopped by a blocking input check
+(the gate, as the UI shows it). Screenshots are kept in test-artifacts/ for a human to look at.
 """
 
 from __future__ import annotations
@@ -62,11 +63,19 @@ class DagsterDev:
         return payload["data"]
 
 
+COMMUNITY_DIALOG = "Join the Dagster community"
+
+
 def _shows(page: Page, url: str, texts: tuple[str, ...], screenshot: str, *, exact: bool = True) -> None:
-    """Open url, wait until every text is on the page, keep a screenshot."""
+    """Open url, wait until every text is on the page and the view has settled, keep a screenshot."""
     page.goto(url, wait_until="networkidle", timeout=90_000)
     for text in texts:
         page.get_by_text(text, exact=exact).first.wait_for(timeout=30_000)
+    # The asset graph lays itself out and zooms to fit after its labels exist: let it settle.
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(1_500)
+    # dagster.yaml turns the first-visit dialog off (nux.enabled: false); it must not cover the view.
+    assert page.get_by_text(COMMUNITY_DIALOG).count() == 0, f"{COMMUNITY_DIALOG!r} dialog covers {url}"
     page.screenshot(path=str(ARTIFACTS / screenshot))
 
 
@@ -116,7 +125,7 @@ def dagster_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterDev
         log.close()
 
 
-def test_a_run_launched_through_the_ui_api_succeeds_and_publishes(dagster_dev: DagsterDev) -> None:
+def _launch(dagster_dev: DagsterDev, day: str) -> str:
     launched = dagster_dev.graphql(
         """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
              ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
@@ -127,13 +136,16 @@ def test_a_run_launched_through_the_ui_api_succeeds_and_publishes(dagster_dev: D
                     "repositoryName": "__repository__",
                     "jobName": "c360_all",
                 },
-                "executionMetadata": {"tags": [{"key": "dagster/partition", "value": dagster_dev.first_day}]},
+                "executionMetadata": {"tags": [{"key": "dagster/partition", "value": day}]},
                 "runConfigData": {},
             }
         },
     )["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
-    run_id = launched["run"]["runId"]
+    return launched["run"]["runId"]
+
+
+def _wait(dagster_dev: DagsterDev, run_id: str) -> str:
     deadline = time.monotonic() + 300
     status = "QUEUED"
     while status not in ("SUCCESS", "FAILURE", "CANCELED") and time.monotonic() < deadline:
@@ -141,43 +153,67 @@ def test_a_run_launched_through_the_ui_api_succeeds_and_publishes(dagster_dev: D
         status = dagster_dev.graphql(
             "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }", {"id": run_id}
         )["runOrError"]["status"]
-    assert status == "SUCCESS", f"run {run_id} ended {status}"
-    # The run went through the gate and published: the datamart names this run.
+    return status
+
+
+def _published_run(settings: Settings) -> str:
     import duckdb
 
-    with duckdb.connect(str(dagster_dev.settings.datamart_db), read_only=True) as con:
-        assert con.execute("select run_id from meta.publication").fetchall() == [(run_id,)]
-    checks = dagster_dev.graphql(
-        """query { assetNodes(assetKeys: [{path: ["raw", "crm_orders"]}]) {
-             assetChecksOrError { ... on AssetChecks { checks { name executionForLatestMaterialization { status } } } } } }"""
-    )["assetNodes"][0]["assetChecksOrError"]["checks"]
-    assert {(c["name"], (c["executionForLatestMaterialization"] or {}).get("status")) for c in checks} == {
-        ("input_expectations", "SUCCEEDED")
+    with duckdb.connect(str(settings.datamart_db), read_only=True) as con:
+        return con.execute("select run_id from meta.publication").fetchall()[0][0]
+
+
+CHECKS_QUERY = """query($path: [String!]!) { assetNodes(assetKeys: [{path: $path}]) {
+  assetChecksOrError { ... on AssetChecks { checks { name blocking
+    executionForLatestMaterialization { runId status partition evaluation { success description
+      metadataEntries { label ... on JsonMetadataEntry { jsonString } ... on IntMetadataEntry { intValue } } } } } } } } }"""
+
+
+def _checks(dagster_dev: DagsterDev, path: list[str]) -> dict[str, dict]:
+    nodes = dagster_dev.graphql(CHECKS_QUERY, {"path": path})["assetNodes"]
+    return {c["name"]: c for c in nodes[0]["assetChecksOrError"]["checks"]}
+
+
+def test_a_run_launched_through_the_ui_api_succeeds_and_publishes(dagster_dev: DagsterDev) -> None:
+    run_id = _launch(dagster_dev, dagster_dev.first_day)
+    status = _wait(dagster_dev, run_id)
+    assert status == "SUCCESS", f"run {run_id} ended {status}"
+    # The run went through the gate and published: the datamart names this run.
+    assert _published_run(dagster_dev.settings) == run_id
+    checks = _checks(dagster_dev, ["raw", "crm_orders"])
+    assert {n: c["executionForLatestMaterialization"]["status"] for n, c in checks.items()} == {
+        "input_expectations": "SUCCEEDED"
     }
+    # After the swap, what is served was re-counted against the build, on both publish assets.
+    for path in (["publish", "datamart"], ["publish", "exports"]):
+        execution = _checks(dagster_dev, path)["row_counts_match_build"]["executionForLatestMaterialization"]
+        assert (execution["runId"], execution["status"]) == (run_id, "SUCCEEDED")
 
 
-def test_ui_shows_the_lineage_from_ingest_to_publish_and_the_automations(dagster_dev: DagsterDev) -> None:
+def _browser(pw):  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make browser` (part of `make test`) installs Debian's chromium")
+    ARTIFACTS.mkdir(exist_ok=True)
+    return pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+
+
+def test_ui_shows_the_lineage_from_inbox_to_exports_and_the_automations(dagster_dev: DagsterDev) -> None:
     from playwright.sync_api import sync_playwright
 
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        browser = _browser(pw)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.goto(f"{dagster_dev.url}/asset-groups", wait_until="networkidle", timeout=90_000)
-            skip = page.get_by_role("button", name="Skip")  # the first-visit newsletter dialog
-            if skip.count():
-                skip.click()
-            for group in ("inbox", "ingest", "staging", "intermediate", "marts", "publish"):
-                page.get_by_text(group, exact=True).first.wait_for(timeout=30_000)
-            page.screenshot(path=str(ARTIFACTS / "ui-asset-groups.png"))
+            groups = ("inbox", "ingest", "staging", "intermediate", "marts", "publish")
+            _shows(page, f"{dagster_dev.url}/asset-groups", groups, "ui-asset-groups.png")
 
-            # The publish asset's upstream lineage: raw tables, dbt models and the gate, one graph.
-            lineage = "assets/publish/datamart?view=lineage&lineageScope=upstream&lineageDepth=10"
-            nodes = ("crm_customers", "clickstream_events", "weblog_hits", "customer_360", "rfm_segments")
-            _shows(page, f"{dagster_dev.url}/{lineage}", (*nodes, "datamart"), "ui-lineage.png")
+            # The exports' upstream lineage: inbox files, raw tables, dbt models, the datamart, one graph.
+            # 43 assets: a tall page keeps the zoom-to-fit above the level where the UI drops labels.
+            page.set_viewport_size({"width": 1600, "height": 2600})
+            lineage = "assets/publish/exports?view=lineage&lineageScope=upstream&lineageDepth=12"
+            nodes = ("crm", "crm_customers", "clickstream_events", "weblog_hits", "customer_360", "datamart")
+            _shows(page, f"{dagster_dev.url}/{lineage}", (*nodes, "exports"), "ui-lineage.png")
+            page.set_viewport_size({"width": 1600, "height": 1000})
             _shows(page, f"{dagster_dev.url}/automation", ("c360_daily", "c360_inbox"), "ui-automation.png")
             # The checks tab of a raw table lists its blocking input check, evaluated by the run above.
             checks = f"{dagster_dev.url}/assets/raw/crm_orders?view=checks"
@@ -185,3 +221,90 @@ def test_ui_shows_the_lineage_from_ingest_to_publish_and_the_automations(dagster
         finally:
             browser.close()
     assert (ARTIFACTS / "ui-lineage.png").stat().st_size > 10_000
+
+
+def _blank_customer_ids(path: Path, every: int) -> tuple[int, int]:
+    """Empty customer_id (first field, `;`-separated cp1252 CRM export) of every n-th data line.
+
+    Returns (blanked, data lines). Ingest sends those rows to quarantine (a required column),
+    so the file's quarantine share is blanked / data lines, far above the 5 % limit.
+    """
+    lines = path.read_bytes().decode("cp1252").split("\n")
+    data = [i for i in range(1, len(lines)) if lines[i]]
+    blanked = [i for i in data if i % every == 0]
+    for i in blanked:
+        lines[i] = ";" + lines[i].split(";", 1)[1]
+    path.write_bytes("\n".join(lines).encode("cp1252"))
+    return len(blanked), len(data)
+
+
+def test_the_gate_is_visible_in_the_ui_as_a_failed_check_and_a_blocked_materialization(
+    dagster_dev: DagsterDev,
+) -> None:
+    """A defect in day 2's customers fails raw/crm_customers:input_expectations (blocking): the UI
+    shows the failed check with its metadata, and nothing downstream is materialized in that run."""
+    from playwright.sync_api import sync_playwright
+
+    settings = dagster_dev.settings
+    published_before = _published_run(settings)
+    customers = settings.inbox_dir / "crm" / "2025-09-02" / "customers.csv"
+    blanked, rows = _blank_customer_ids(customers, every=5)
+    assert blanked > 2 and blanked / rows > 0.05
+
+    run_id = _launch(dagster_dev, "2025-09-02")
+    assert _wait(dagster_dev, run_id) == "FAILURE"
+
+    execution = _checks(dagster_dev, ["raw", "crm_customers"])["input_expectations"][
+        "executionForLatestMaterialization"
+    ]
+    assert (execution["runId"], execution["status"]) == (run_id, "FAILED")
+    assert execution["evaluation"]["success"] is False
+    metadata = {m["label"]: m for m in execution["evaluation"]["metadataEntries"]}
+    failed = json.loads(metadata["failed"]["jsonString"])
+    assert failed == [
+        {
+            "check": "quarantine_share",
+            "file": "crm/2025-09-02/customers.csv",
+            "share": round(blanked / rows, 4),
+            "limit": 0.05,
+            "hint": "c360 quarantine crm_customers",
+        }
+    ]
+
+    run = dagster_dev.graphql(
+        """query($id: ID!) { runOrError(runId: $id) { ... on Run {
+             assetMaterializations { assetKey { path } } stepStats { stepKey status } } } }""",
+        {"id": run_id},
+    )["runOrError"]
+    materialized = {"/".join(m["assetKey"]["path"]) for m in run["assetMaterializations"]}
+    assert "raw/crm_customers" in materialized  # loaded (bad rows in quarantine), then the check failed
+    blocked = {
+        "raw/crm_orders",
+        "marts/customer_360",
+        "marts/rfm_segments",
+        "publish/datamart",
+        "publish/exports",
+    }
+    assert not materialized & blocked, materialized & blocked
+    steps = {s["stepKey"]: s["status"] for s in run["stepStats"]}
+    assert steps["raw__crm_customers_input_expectations"] == "FAILURE"
+    assert steps.get("publish") in (None, "SKIPPED"), steps  # never ran
+    assert _published_run(settings) == published_before  # analysts still see the good version
+
+    with sync_playwright() as pw:
+        browser = _browser(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            checks = f"{dagster_dev.url}/assets/raw/crm_customers?view=checks"
+            _shows(page, checks, ("input_expectations", "Failed"), "ui-gate-checks.png", exact=False)
+            # The latest evaluation's metadata: the failed gates as JSON, with the file and its share.
+            page.get_by_text("[Show JSON]").first.click()
+            dialog = page.get_by_role("dialog")
+            dialog.get_by_text("quarantine_share", exact=False).first.wait_for(timeout=30_000)
+            assert "crm/2025-09-02/customers.csv" in dialog.inner_text()
+            page.wait_for_timeout(1_000)  # the dialog fades in
+            page.screenshot(path=str(ARTIFACTS / "ui-gate-check-metadata.png"))
+            dialog.get_by_role("button", name="Close").click()
+            _shows(page, f"{dagster_dev.url}/runs/{run_id}", ("Failure",), "ui-gate-run.png", exact=False)
+        finally:
+            browser.close()

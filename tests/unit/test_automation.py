@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from pipelines.automation import SCHEDULE_NAME, SENSOR_NAME, missing_files, ready_days
-from pipelines.definitions import build_definitions
+from pipelines.definitions import ALL_JOB, build_definitions
 from pipelines.ingest.contracts import all_tables, load_contracts
 from pipelines.settings import Settings
 
@@ -110,3 +110,87 @@ def test_daily_schedule_runs_yesterday_once(settings: Settings) -> None:
     ]
     assert schedule.cron_schedule == "0 6 * * *"
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+
+
+# ---- both on: the schedule and the sensor never start the same day twice ---------------------
+
+
+def _launched(instance: dg.DagsterInstance, tags: dict[str, str], status: dg.DagsterRunStatus) -> str:
+    """What the daemon does with a run request: a run of the whole job, in the given state."""
+    from dagster._core.remote_origin import (
+        RegisteredCodeLocationOrigin,
+        RemoteJobOrigin,
+        RemoteRepositoryOrigin,
+    )
+    from dagster._core.test_utils import create_run_for_test
+
+    origin = RemoteJobOrigin(  # a queued run must say where its code lives
+        repository_origin=RemoteRepositoryOrigin(
+            code_location_origin=RegisteredCodeLocationOrigin("pipelines.definitions"),
+            repository_name="__repository__",
+        ),
+        job_name=ALL_JOB,
+    )
+    run = create_run_for_test(instance, job_name=ALL_JOB, tags=tags, status=status, remote_job_origin=origin)
+    return run.run_id
+
+
+def _schedule_tick(settings: Settings, instance: dg.DagsterInstance, at: datetime):  # type: ignore[no-untyped-def]
+    defs = build_definitions(settings)
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=at, repository_def=defs.get_repository_def()
+    )
+    return defs.resolve_schedule_def(SCHEDULE_NAME).evaluate_tick(context)
+
+
+AT_D3 = datetime(2025, 9, 3, 6, 0, tzinfo=UTC)  # the schedule's tick on D3 runs D2
+
+
+def test_the_schedule_skips_a_day_the_sensor_already_started(settings: Settings) -> None:
+    _deliver(settings, D1)
+    _deliver(settings, D2)
+    instance = _instance(settings.data_dir)
+    sensor = _sensor_tick(settings, instance, None)
+    assert [r.partition_key for r in sensor.run_requests] == ["2025-09-01", "2025-09-02"]
+    runs = {
+        r.partition_key: _launched(
+            instance, {"dagster/partition": r.partition_key}, dg.DagsterRunStatus.QUEUED
+        )
+        for r in sensor.run_requests
+    }
+    queued = _schedule_tick(settings, instance, AT_D3)
+    assert queued.run_requests == []
+    assert queued.skip_message == f"2025-09-02: run {runs['2025-09-02']} is QUEUED"
+
+    instance.delete_run(runs["2025-09-02"])
+    started = _launched(instance, {"dagster/partition": "2025-09-02"}, dg.DagsterRunStatus.STARTED)
+    assert _schedule_tick(settings, instance, AT_D3).skip_message == f"2025-09-02: run {started} is STARTED"
+
+    instance.report_run_failed(instance.get_run_by_id(started))  # a failed day may be run again
+    retry = _schedule_tick(settings, instance, AT_D3)
+    assert [r.partition_key for r in retry.run_requests] == ["2025-09-02"]
+
+
+def test_the_sensor_skips_a_day_the_schedule_already_started(settings: Settings) -> None:
+    _deliver(settings, D1)
+    _deliver(settings, D2)
+    instance = _instance(settings.data_dir)
+    (request,) = _schedule_tick(settings, instance, AT_D3).run_requests
+    assert request.partition_key == "2025-09-02"
+    _launched(instance, {"dagster/partition": "2025-09-02"}, dg.DagsterRunStatus.STARTING)
+    sensor = _sensor_tick(settings, instance, None)  # a fresh cursor: only the instance knows
+    assert [r.partition_key for r in sensor.run_requests] == ["2025-09-01"]
+
+
+def test_a_command_line_range_run_takes_its_days_from_both(settings: Settings) -> None:
+    """`c360 run --from D1 --to D2` records one range run in the same instance."""
+    for day in (D1, D2, D3):
+        _deliver(settings, day)
+    instance = _instance(settings.data_dir)
+    range_tags = {
+        "dagster/asset_partition_range_start": "2025-09-01",
+        "dagster/asset_partition_range_end": "2025-09-02",
+    }
+    run_id = _launched(instance, range_tags, dg.DagsterRunStatus.SUCCESS)
+    assert [r.partition_key for r in _sensor_tick(settings, instance, None).run_requests] == ["2025-09-03"]
+    assert _schedule_tick(settings, instance, AT_D3).skip_message == f"2025-09-02: run {run_id} is SUCCESS"

@@ -78,6 +78,9 @@ def test_every_setting_survives_the_trip_through_the_dagster_resource(tmp_path: 
         schedule_cron="5 4 * * *",
         inbox_sensor_interval_seconds=7,
         inbox_settle_seconds=3,
+        dagster_home=tmp_path / "dh",
+        ui_url="http://ops.example:3333",
+        datamart_storage_version="v1.5.0",
     )
     defaults = Settings()
     changed = {
@@ -104,3 +107,41 @@ def test_the_export_key_from_the_environment_travels_by_reference() -> None:
     assert settings.export_hash_key == "s3cret" and "s3cret" not in repr(settings)
     resource = PipelineSettingsResource.from_settings(settings)
     assert resource.export_hash_key == dg.EnvVar("C360_EXPORT_HASH_KEY")
+
+
+def test_dagster_home_defaults_to_the_projects_own_absolute_dir(tmp_path: Path, monkeypatch) -> None:
+    """Unset DAGSTER_HOME must not mean a throwaway instance: runs would vanish from the UI."""
+    from pipelines.settings import PROJECT_DIR
+
+    assert Settings.from_env({}).dagster_home == PROJECT_DIR / ".dagster_home"
+    monkeypatch.chdir(tmp_path)
+    relative = Settings.from_env({"DAGSTER_HOME": "dh"}).dagster_home
+    assert relative == tmp_path / "dh" and relative.is_absolute()  # Dagster refuses relative homes
+
+
+def test_prepare_dagster_home_copies_dagster_yaml_once_and_points_the_variable_at_it(tmp_path: Path) -> None:
+    from pipelines.settings import DAGSTER_YAML, prepare_dagster_home
+
+    settings = Settings(data_dir=tmp_path / "data", dagster_home=tmp_path / "home")
+    env: dict[str, str] = {}
+    assert prepare_dagster_home(settings, env) == tmp_path / "home"
+    assert env == {"DAGSTER_HOME": str(tmp_path / "home")}
+    assert (tmp_path / "home" / "dagster.yaml").read_text() == DAGSTER_YAML.read_text()
+    (tmp_path / "home" / "dagster.yaml").write_text("# the operator's own\n")
+    prepare_dagster_home(settings, env)
+    assert (tmp_path / "home" / "dagster.yaml").read_text() == "# the operator's own\n"  # never overwritten
+
+
+def test_command_line_runs_go_to_the_persistent_instance(tmp_path: Path, monkeypatch) -> None:
+    """What run_pipeline and `c360 status` open when no instance is given: the settings' home, on disk."""
+    from pipelines.status import open_instance
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    settings = Settings(data_dir=tmp_path / "data", dagster_home=tmp_path / "home")
+    instance = open_instance(settings)
+    try:
+        assert not instance.is_ephemeral
+        assert Path(instance.root_directory) == tmp_path / "home"
+        assert instance.get_settings("telemetry") == {"enabled": False}  # the project's dagster.yaml
+    finally:
+        instance.dispose()
