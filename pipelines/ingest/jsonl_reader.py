@@ -28,7 +28,7 @@ def stage_jsonl(
         SELECT _f, _line_number, 1 AS _span, 'invalid_json' AS reason, NULL::VARCHAR AS column_name,
                CASE WHEN json_valid(line) THEN 'valid JSON but not an object: ' || left(line, 200)
                     ELSE 'not valid JSON: ' || left(line, 200) END AS detail
-        FROM _lines WHERE line IS NOT NULL AND trim(line) <> '' AND NOT ({_OK})"""
+        FROM _lines WHERE line IS NOT NULL AND ltrim(line) <> '' AND NOT ({_OK})"""
     )
     paths = "[" + ", ".join("'$.\"" + c.source.replace("'", "''") + "\"'" for c in table.columns) + "]"
     fields = ", ".join(f'j[{i + 1}] AS "f_{c.name}"' for i, c in enumerate(table.columns))
@@ -36,5 +36,5 @@ def stage_jsonl(
         f"""CREATE OR REPLACE TEMP VIEW _stage AS
         SELECT _f, _line_number, 1 AS _span, {fields}
         FROM (SELECT _f, _line_number, json_extract_string(line, {paths}) AS j FROM _lines
-              WHERE line IS NOT NULL AND trim(line) <> '' AND {_OK})"""
+              WHERE line IS NOT NULL AND ltrim(line) <> '' AND {_OK})"""
     )

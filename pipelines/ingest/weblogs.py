@@ -74,7 +74,7 @@ def stage_log(
         f"""CREATE OR REPLACE TEMP TABLE _parsed AS
         WITH l AS (
             SELECT _f, _line_number, line, regexp_full_match(line, $1) AS ok, contains(line, '\\') AS esc
-            FROM _lines WHERE line IS NOT NULL AND trim(line) <> ''
+            FROM _lines WHERE line IS NOT NULL AND ltrim(line) <> ''
         )
         SELECT _f, _line_number, {struct} AS p
         FROM (SELECT _f, _line_number, string_split(line, '"') AS q FROM l WHERE ok AND NOT esc)
