@@ -1,0 +1,57 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_range',
+    replace_where='request_date >= __REBUILD_FROM_DAY__',
+    on_schema_change='sync_all_columns'
+) }}
+-- Every access-log hit (pages, static assets, errors, bots alike) in its log session, cut per
+-- visitor_key (md5 of ip | user agent) with the tracker's rule (macro sessionize: more than
+-- session_timeout_minutes of inactivity, or a new utm campaign in the query string). Every hit
+-- belongs to exactly one log session, so bot and asset traffic are accounted for, never dropped.
+-- log_session_id = md5('weblogs' | visitor_key | start in epoch us). Ties on request_ts are broken
+-- by file and line. Incremental like int_events_sessionized: re-cuts hits dated on or after the
+-- first day with data delivered in the run window, continuing each visitor's session of the day before.
+{% set incremental = is_incremental() %}
+with
+{% if incremental %}
+bounds as (
+    select {{ web_rebuild_from_day() }} as rebuild_from_day
+),
+{% endif %}
+fresh as (
+    select h.*, null::timestamptz as carried_start_ts, false as is_context
+    from {{ ref('int_weblog_hits_classified') }} h
+    {% if incremental %}where h.request_date >= (select rebuild_from_day from bounds){% endif %}
+),
+{% if incremental %}
+context as (
+    select t.visitor_key, t.request_ts, t._source_file, t._line_number,
+           t.session_campaign_key as campaign_key,
+           t.log_session_start_ts as carried_start_ts,
+           true as is_context
+    from {{ this }} t
+    where t.request_date = (select rebuild_from_day - 1 from bounds)
+      and t.visitor_key in (select visitor_key from fresh)
+    qualify row_number() over (
+        partition by t.visitor_key order by t.request_ts desc, t._source_file desc, t._line_number desc
+    ) = 1
+),
+{% endif %}
+timeline as (
+    select * from fresh
+    {% if incremental %}union all by name select * from context{% endif %}
+),
+sessionized as (
+    {{ sessionize('timeline', 'visitor_key', 'request_ts', '_source_file, _line_number') }}
+)
+select
+    s.hit_id, s.request_ts, s.request_date, s.delivered_on,
+    s.visitor_key, s.ip, s.user_agent, s.ua_bot_pattern,
+    md5('weblogs|' || s.visitor_key || '|' || epoch_us(s.session_start_ts)) as log_session_id,
+    s.session_start_ts as log_session_start_ts,
+    s.method, s.path, s.path_clean, s.status, s.bytes, s.referrer,
+    s.is_asset, s.is_page,
+    s.utm_source, s.utm_medium, s.utm_campaign, s.campaign_key, s.session_campaign_key,
+    s._source_file, s._line_number
+from sessionized s
+where not s.is_context
