@@ -91,14 +91,19 @@
     after the previous row, or brings a campaign (campaign_key, null = none) different from the
     one in force in the current run of activity (the last campaign seen since the last timeout
     gap; a session that started without a campaign is re-opened by the first campaign).
-    `timeline` needs: key, ts, tiebreak columns, campaign_key, carried_start_ts (null except on
-    context rows) and is_context. Adds is_new_session, session_start_ts (a context row keeps its
-    stored start) and session_campaign_key (the campaign in force after the row). -#}
-{% macro sessionize(timeline, key, ts, tiebreak) -%}
+    `timeline` needs: key, ts, tiebreak and row_id columns, campaign_key, is_context, and on context
+    rows (the last stored row of a visitor, see web_incremental) carried_session_id,
+    carried_start_ts and, as campaign_key, the campaign in force after it. Adds is_new_session,
+    session_id (md5 of key, start in epoch microseconds and the opening row's id: two sessions of
+    one visitor opening in the same microsecond stay apart), session_start_ts and
+    session_campaign_key (the campaign in force after the row). -#}
+{% macro sessionize(timeline, key, ts, tiebreak, row_id) -%}
     select *,
-        max(case when is_new_session then coalesce(carried_start_ts, {{ ts }}) end) over (
-            partition by {{ key }} order by {{ ts }}, {{ tiebreak }} rows unbounded preceding
-        ) as session_start_ts,
+        last_value(case when is_new_session then coalesce(
+            carried_session_id,
+            md5({{ key }} || '|' || epoch_us({{ ts }}) || '|' || {{ row_id }})) end ignore nulls) over w as session_id,
+        last_value(case when is_new_session then coalesce(carried_start_ts, {{ ts }}) end ignore nulls) over w
+            as session_start_ts,
         coalesce(campaign_key, campaign_in_force) as session_campaign_key
     from (
         select *,
@@ -123,6 +128,7 @@
             )
         )
     )
+    window w as (partition by {{ key }} order by {{ ts }}, {{ tiebreak }} rows unbounded preceding)
 {%- endmacro %}
 
 {#- 'source|medium|campaign' when any utm field is set, else null. -#}

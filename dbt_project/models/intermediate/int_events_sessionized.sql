@@ -8,7 +8,7 @@
 -- whose cookie is missing or a placeholder fall back to 'ipua:' || md5(ip | user agent), so they
 -- never merge into one giant session): a new session after more than session_timeout_minutes of
 -- inactivity, or when an event brings a campaign (utm source/medium/campaign) different from the
--- one in force (macro sessionize). session_id = md5(session_key | session start in epoch us).
+-- one in force (macro sessionize). session_id = md5(session_key | start in epoch us | first event_id).
 -- No customer here: who a session belongs to changes as the identity graph learns (int_events_stitched
 -- resolves it at read time), while the cut itself never changes once its events are known.
 -- Incremental (macro web_incremental): re-cuts every event dated on or after the first day with
@@ -26,6 +26,7 @@ fresh as (
         e.*,
         coalesce(e.anonymous_id, 'ipua:' || {{ visitor_key('e.ip', 'e.user_agent') }}) as session_key,
         {{ campaign_key('e.utm_source', 'e.utm_medium', 'e.utm_campaign') }} as campaign_key,
+        null::varchar as carried_session_id,
         null::timestamptz as carried_start_ts,
         false as is_context
     from {{ ref('stg_clickstream__events') }} e
@@ -36,6 +37,7 @@ fresh as (
 context as (
     select t.session_key, t.event_ts, t.event_id,
            t.session_campaign_key as campaign_key,
+           t.session_id as carried_session_id,
            t.session_start_ts as carried_start_ts,
            true as is_context
     from {{ this }} t
@@ -49,12 +51,12 @@ timeline as (
     {% if incremental %}union all by name select * from context{% endif %}
 ),
 sessionized as (
-    {{ sessionize('timeline', 'session_key', 'event_ts', 'event_id') }}
+    {{ sessionize('timeline', 'session_key', 'event_ts', 'event_id', 'event_id') }}
 )
 select
     s.event_id, s.event_type, s.event_ts, s.event_date, s.delivered_on,
     s.anonymous_id, s.user_id, s.session_key,
-    md5(s.session_key || '|' || epoch_us(s.session_start_ts)) as session_id,
+    s.session_id,
     s.session_start_ts,
     cast(timezone('UTC', s.session_start_ts) as date) as session_date,
     s.campaign_key, s.session_campaign_key,

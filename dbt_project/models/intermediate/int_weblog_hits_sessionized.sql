@@ -8,8 +8,8 @@
 -- visitor_key (md5 of ip | user agent) with the tracker's rule (macro sessionize: more than
 -- session_timeout_minutes of inactivity, or a new utm campaign in the query string). Every hit
 -- belongs to exactly one log session, so bot and asset traffic are accounted for, never dropped.
--- log_session_id = md5('weblogs' | visitor_key | start in epoch us). Ties on request_ts are broken
--- by file and line. Incremental like int_events_sessionized: re-cuts hits dated on or after the
+-- log_session_id = md5(visitor_key | start in epoch us | first hit_id). Ties on request_ts are
+-- broken by file and line. Incremental like int_events_sessionized: re-cuts hits dated on or after the
 -- first day with data delivered in the run window, continuing each visitor's session of the day before.
 {% set incremental = is_incremental() %}
 with
@@ -19,14 +19,15 @@ bounds as (
 ),
 {% endif %}
 fresh as (
-    select h.*, null::timestamptz as carried_start_ts, false as is_context
+    select h.*, null::varchar as carried_session_id, null::timestamptz as carried_start_ts, false as is_context
     from {{ ref('int_weblog_hits_classified') }} h
     {% if incremental %}where h.request_date >= (select rebuild_from_day from bounds){% endif %}
 ),
 {% if incremental %}
 context as (
-    select t.visitor_key, t.request_ts, t._source_file, t._line_number,
+    select t.visitor_key, t.request_ts, t._source_file, t._line_number, t.hit_id,
            t.session_campaign_key as campaign_key,
+           t.log_session_id as carried_session_id,
            t.log_session_start_ts as carried_start_ts,
            true as is_context
     from {{ this }} t
@@ -42,12 +43,12 @@ timeline as (
     {% if incremental %}union all by name select * from context{% endif %}
 ),
 sessionized as (
-    {{ sessionize('timeline', 'visitor_key', 'request_ts', '_source_file, _line_number') }}
+    {{ sessionize('timeline', 'visitor_key', 'request_ts', '_source_file, _line_number', 'hit_id') }}
 )
 select
     s.hit_id, s.request_ts, s.request_date, s.delivered_on,
     s.visitor_key, s.ip, s.user_agent, s.ua_bot_pattern,
-    md5('weblogs|' || s.visitor_key || '|' || epoch_us(s.session_start_ts)) as log_session_id,
+    s.session_id as log_session_id,
     s.session_start_ts as log_session_start_ts,
     s.method, s.path, s.path_clean, s.status, s.bytes, s.referrer,
     s.is_asset, s.is_page,
