@@ -471,7 +471,7 @@ PLANTED_DEFECTS = {
     # a link without its proving event
     "identity_links_have_evidence": "UPDATE intermediate.int_identity_links SET evidence_event_id = NULL"
     " WHERE rule = 'login' AND anonymous_id = 'a1'",
-    # a placeholder cookie in a link
+    # a placeholder cookie in stored evidence (a warning: the map ignores it)
     "placeholder_free_int_identity_links_anonymous_id": "UPDATE intermediate.int_identity_links"
     " SET anonymous_id = '0000' WHERE rule = 'order'",
     # E4 (40 min after E3) put in E3's session
@@ -484,7 +484,8 @@ PLANTED_DEFECTS = {
 
 
 def test_web_tests_catch_planted_defects(wh, dbt_warehouse) -> None:
-    """Each business test of the web slice fails on its planted defect (and passed before)."""
+    """Each business test of the web slice fails on its planted defect (and passed before); the
+    placeholder check of stored evidence warns instead (see its YAML)."""
     planted = dbt_warehouse(copy_of=wh)
     models = [
         "fct_page_views",
@@ -498,10 +499,11 @@ def test_web_tests_catch_planted_defects(wh, dbt_warehouse) -> None:
     for defect in PLANTED_DEFECTS.values():
         planted.execute(defect)
     result = planted.dbt("test", "-s", *models, check=False)
-    failed = {
+    warned = "placeholder_free_int_identity_links_anonymous_id"
+    flagged = {
         name
         for name in PLANTED_DEFECTS
         for line in result.stdout.splitlines()
-        if "FAIL" in line and name in line
+        if name in line and ("WARN" if name == warned else "FAIL") in line
     }
-    assert failed == set(PLANTED_DEFECTS), result.stdout[-4000:]
+    assert flagged == set(PLANTED_DEFECTS), result.stdout[-4000:]

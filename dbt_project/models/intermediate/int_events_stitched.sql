@@ -8,7 +8,9 @@
 -- staging said when the row was cut, and a value declared a placeholder since then must not name
 -- a customer from the next run on.
 select
-    e.*,
+    e.event_id, e.event_type, e.event_ts, e.event_date, e.delivered_on, e.session_id,
+    e.anonymous_id, e.user_id, e.page_url, e.page_path, e.product_id, e.referrer,
+    e.utm_source, e.utm_medium, e.utm_campaign, e.device_type,
     coalesce(k.customer_id, m.customer_id) as customer_id
 from {{ ref('int_events_sessionized') }} e
 left join {{ ref('stg_crm__customers') }} k

@@ -3,16 +3,21 @@
       same session      => at most session_timeout_minutes apart, and no new campaign;
       different session => more than the timeout apart, or the later row brings a campaign other
                            than the one in force after the earlier row;
-    and every session starts at its first row. -#}
+    and every session starts at its first row. A windowed run checks the rows it re-cut and the day
+    before them (from web_rebuild_from_day() - 1), not all history; without a window, everything. -#}
 {% test sessions_follow_the_rules(model, key='session_key', ts='event_ts', tiebreak='event_id',
                                   session='session_id', start='session_start_ts') %}
-with ordered as (
+with checked as (
+    select * from {{ model }}
+    where {{ ts }} >= timezone('UTC', ({{ web_rebuild_from_day() }} - 1)::timestamp)
+),
+ordered as (
     select {{ key }} as k, {{ ts }} as ts, {{ session }} as sid, {{ start }} as start_ts,
            campaign_key, session_campaign_key,
            lag({{ ts }}) over w as prev_ts,
            lag({{ session }}) over w as prev_sid,
            lag(session_campaign_key) over w as prev_campaign
-    from {{ model }}
+    from checked
     window w as (partition by {{ key }} order by {{ ts }}, {{ tiebreak }})
 ),
 broken_pairs as (
@@ -31,6 +36,7 @@ broken_pairs as (
 starts as (
     select {{ session }} as sid, 'session_start_ts is not its first row' as problem
     from {{ model }}
+    where {{ session }} in (select {{ session }} from checked)
     group by {{ session }}
     having min({{ ts }}) <> min({{ start }}) or max({{ start }}) <> min({{ start }})
 )
