@@ -183,6 +183,7 @@ def test_every_web_node_and_test_passed(wh) -> None:
         "web_page_views_counted_once",
         "web_traffic_daily_reconciles",
         "identity_shared_cookies_never_merged",
+        "web_customers_are_current",
         "placeholder_free",
     ):
         assert required in names, required
@@ -477,6 +478,11 @@ PLANTED_DEFECTS = {
     # E4 (40 min after E3) put in E3's session
     "sessions_follow_the_rules": "UPDATE intermediate.int_events_sessionized SET session_id = (SELECT session_id"
     " FROM intermediate.int_events_sessionized WHERE event_id = 'E3') WHERE event_id = 'E4'",
+    # an event delivered twice reaches raw (ingest quarantines re-sends; staging's unique test guards)
+    "unique_stg_clickstream__events_event_id": "INSERT INTO raw.clickstream_events SELECT * FROM raw.clickstream_events"
+    " WHERE event_id = 'E3'",
+    # a session keeps a customer the identity graph no longer gives (a2 never identified)
+    "web_customers_are_current": "UPDATE marts.fct_sessions SET customer_id = 'C01' WHERE anonymous_id = 'a2'",
     # a behaviour bot let through as human
     "bot_sessions_flagged_by_the_rules": "UPDATE intermediate.int_weblog_sessions SET is_bot = false,"
     " bot_reason = NULL, bot_reasons = NULL WHERE ip = '203.0.113.7'",
@@ -488,6 +494,8 @@ def test_web_tests_catch_planted_defects(wh, dbt_warehouse) -> None:
     placeholder check of stored evidence warns instead (see its YAML)."""
     planted = dbt_warehouse(copy_of=wh)
     models = [
+        "stg_clickstream__events",
+        "fct_sessions",
         "fct_page_views",
         "web_traffic_daily",
         "int_identity_links",

@@ -21,49 +21,49 @@ bounds as (
     select {{ web_rebuild_from_day() }} as rebuild_from_day
 ),
 {% endif %}
-fresh as (
+fresh as not materialized (
     select
         e.*,
         coalesce(e.anonymous_id, 'ipua:' || {{ visitor_key('e.ip', 'e.user_agent') }}) as session_key,
-        {{ campaign_key('e.utm_source', 'e.utm_medium', 'e.utm_campaign') }} as campaign_key,
-        null::varchar as carried_session_id,
-        null::timestamptz as carried_start_ts,
-        false as is_context
+        {{ campaign_key('e.utm_source', 'e.utm_medium', 'e.utm_campaign') }} as campaign_key
     from {{ ref('stg_clickstream__events') }} e
     {% if incremental %}where e.event_date >= (select rebuild_from_day from bounds){% endif %}
 ),
-{% if incremental %}
--- the last stored event of each visitor on the day before: its session may go on
-context as (
-    select t.session_key, t.event_ts, t.event_id,
-           t.session_campaign_key as campaign_key,
-           t.session_id as carried_session_id,
-           t.session_start_ts as carried_start_ts,
-           true as is_context
-    from {{ this }} t
-    where t.event_date = (select rebuild_from_day - 1 from bounds)
-      and t.session_key in (select session_key from fresh)
-    qualify row_number() over (partition by t.session_key order by t.event_ts desc, t.event_id desc) = 1
-),
-{% endif %}
+-- the cut works on a narrow timeline (sorting whole event rows would cost gigabytes at tier M);
+-- the other columns are joined back by event_id
 timeline as (
-    select * from fresh
-    {% if incremental %}union all by name select * from context{% endif %}
+    select session_key, event_ts, event_id, campaign_key,
+           null::varchar as carried_session_id, null::timestamptz as carried_start_ts, false as is_context
+    from fresh
+    {% if incremental %}
+    union all
+    -- the last stored event of each visitor on the day before: its session may go on
+    select * from (
+        select t.session_key, t.event_ts, t.event_id, t.session_campaign_key,
+               t.session_id, t.session_start_ts, true
+        from {{ this }} t
+        where t.event_date = (select rebuild_from_day - 1 from bounds)
+          and t.session_key in (select session_key from fresh)
+        qualify row_number() over (partition by t.session_key order by t.event_ts desc, t.event_id desc) = 1
+    )
+    {% endif %}
 ),
 sessionized as (
-    {{ sessionize('timeline', 'session_key', 'event_ts', 'event_id', 'event_id') }}
+    select event_id, session_id, session_start_ts, session_campaign_key
+    from ({{ sessionize('timeline', 'session_key', 'event_ts', 'event_id', 'event_id') }})
+    where not is_context
 )
 select
-    s.event_id, s.event_type, s.event_ts, s.event_date, s.delivered_on,
-    s.anonymous_id, s.user_id, s.session_key,
+    e.event_id, e.event_type, e.event_ts, e.event_date, e.delivered_on,
+    e.anonymous_id, e.user_id, e.session_key,
     s.session_id,
     s.session_start_ts,
     cast(timezone('UTC', s.session_start_ts) as date) as session_date,
-    s.campaign_key, s.session_campaign_key,
-    s.page_url,
-    nullif(regexp_extract(s.page_url, '^[a-z]+://[^/]+(/[^?#]*)', 1), '') as page_path,
-    s.referrer, s.utm_source, s.utm_medium, s.utm_campaign, s.product_id, s.order_id, s.revenue,
-    s.ip, s.user_agent, {{ visitor_key('s.ip', 's.user_agent') }} as visitor_key,
-    {{ device_type('s.user_agent') }} as device_type
-from sessionized s
-where not s.is_context
+    e.campaign_key, s.session_campaign_key,
+    e.page_url,
+    nullif(regexp_extract(e.page_url, '^[a-z]+://[^/]+(/[^?#]*)', 1), '') as page_path,
+    e.referrer, e.utm_source, e.utm_medium, e.utm_campaign, e.product_id, e.order_id, e.revenue,
+    e.ip, e.user_agent, {{ visitor_key('e.ip', 'e.user_agent') }} as visitor_key,
+    {{ device_type('e.user_agent') }} as device_type
+from fresh e
+join sessionized s using (event_id)

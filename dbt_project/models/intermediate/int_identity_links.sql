@@ -79,7 +79,7 @@ log_links as (
         null::varchar as evidence_event_id,
         null::varchar as last_evidence_event_id,
         null::varchar as evidence_order_id,
-        arg_min(h.hit_id, (h.request_ts, h._source_file, h._line_number)) as evidence_hit_id,
+        arg_min(h.hit_id, (h.request_ts, h.hit_id)) as evidence_hit_id,
         count(*) as evidence_count,
         any_value(h.log_session_start_ts) as first_seen_at,
         max(h.request_ts) as last_seen_at,

@@ -6,8 +6,16 @@
 --   is_page         a page view: not an asset, GET or HEAD, status below 400;
 --   visitor_key     md5(ip | user agent), the same key the tracker events get;
 --   utm_* and campaign_key from the query string of non-asset requests.
+-- The seed is matched once per distinct user agent and joined, so that a filter on request_date
+-- (incremental runs) reaches the scan of the log lines.
 with patterns as (
     select lower(pattern) as pattern from {{ ref('bot_user_agent_patterns') }}
+),
+agents as (
+    select a.user_agent, min(p.pattern) as ua_bot_pattern
+    from (select distinct user_agent from {{ ref('stg_weblogs__hits') }} where user_agent is not null) a
+    join patterns p on contains(lower(a.user_agent), p.pattern)
+    group by a.user_agent
 ),
 hits as (
     select h.*,
@@ -24,8 +32,9 @@ utm as (
 )
 select
     u.*,
-    (select min(p.pattern) from patterns p where contains(lower(u.user_agent), p.pattern)) as ua_bot_pattern,
+    a.ua_bot_pattern,
     (not u.is_asset and u.method in ('GET', 'HEAD') and u.status < 400) as is_page,
     {{ visitor_key('u.ip', 'u.user_agent') }} as visitor_key,
     {{ campaign_key('u.utm_source', 'u.utm_medium', 'u.utm_campaign') }} as campaign_key
 from utm u
+left join agents a on a.user_agent = u.user_agent

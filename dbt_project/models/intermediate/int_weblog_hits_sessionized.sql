@@ -18,41 +18,44 @@ bounds as (
     select {{ web_rebuild_from_day() }} as rebuild_from_day
 ),
 {% endif %}
-fresh as (
-    select h.*, null::varchar as carried_session_id, null::timestamptz as carried_start_ts, false as is_context
+fresh as not materialized (
+    select h.*
     from {{ ref('int_weblog_hits_classified') }} h
     {% if incremental %}where h.request_date >= (select rebuild_from_day from bounds){% endif %}
 ),
-{% if incremental %}
-context as (
-    select t.visitor_key, t.request_ts, t._source_file, t._line_number, t.hit_id,
-           t.session_campaign_key as campaign_key,
-           t.log_session_id as carried_session_id,
-           t.log_session_start_ts as carried_start_ts,
-           true as is_context
-    from {{ this }} t
-    where t.request_date = (select rebuild_from_day - 1 from bounds)
-      and t.visitor_key in (select visitor_key from fresh)
-    qualify row_number() over (
-        partition by t.visitor_key order by t.request_ts desc, t._source_file desc, t._line_number desc
-    ) = 1
-),
-{% endif %}
+-- the cut works on a narrow timeline; the other columns are joined back by hit_id
 timeline as (
-    select * from fresh
-    {% if incremental %}union all by name select * from context{% endif %}
+    select visitor_key, request_ts, _source_file, _line_number, hit_id, campaign_key,
+           null::varchar as carried_session_id, null::timestamptz as carried_start_ts, false as is_context
+    from fresh
+    {% if incremental %}
+    union all
+    -- the last stored hit of each visitor on the day before: its session may go on
+    select * from (
+        select t.visitor_key, t.request_ts, t._source_file, t._line_number, t.hit_id,
+               t.session_campaign_key, t.log_session_id, t.log_session_start_ts, true
+        from {{ this }} t
+        where t.request_date = (select rebuild_from_day - 1 from bounds)
+          and t.visitor_key in (select visitor_key from fresh)
+        qualify row_number() over (
+            partition by t.visitor_key order by t.request_ts desc, t._source_file desc, t._line_number desc
+        ) = 1
+    )
+    {% endif %}
 ),
 sessionized as (
-    {{ sessionize('timeline', 'visitor_key', 'request_ts', '_source_file, _line_number', 'hit_id') }}
+    select hit_id, session_id, session_start_ts, session_campaign_key
+    from ({{ sessionize('timeline', 'visitor_key', 'request_ts', '_source_file, _line_number', 'hit_id') }})
+    where not is_context
 )
 select
-    s.hit_id, s.request_ts, s.request_date, s.delivered_on,
-    s.visitor_key, s.ip, s.user_agent, s.ua_bot_pattern,
+    h.hit_id, h.request_ts, h.request_date, h.delivered_on,
+    h.visitor_key, h.ip, h.user_agent, h.ua_bot_pattern,
     s.session_id as log_session_id,
     s.session_start_ts as log_session_start_ts,
-    s.method, s.path, s.path_clean, s.status, s.bytes, s.referrer,
-    s.is_asset, s.is_page,
-    s.utm_source, s.utm_medium, s.utm_campaign, s.campaign_key, s.session_campaign_key,
-    s._source_file, s._line_number
-from sessionized s
-where not s.is_context
+    h.method, h.path, h.path_clean, h.status, h.bytes, h.referrer,
+    h.is_asset, h.is_page,
+    h.utm_source, h.utm_medium, h.utm_campaign, h.campaign_key, s.session_campaign_key,
+    h._source_file, h._line_number
+from fresh h
+join sessionized s using (hit_id)

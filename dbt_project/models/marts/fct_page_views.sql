@@ -38,10 +38,11 @@ logs as (
         p.hit_id as event_id, 'page_view' as event_type, p.request_ts as event_ts,
         p.request_date as event_date, p.session_id, p.anonymous_id,
         case when p.stitch_status = 'stitched' then c.customer_id end as customer_id,
-        p.path as page_url, p.path_clean as page_path, null as product_id, p.referrer,
-        p.utm_source, p.utm_medium, p.utm_campaign, p.device_type, p.delivered_on,
-        'weblogs' as source
+        h.path as page_url, p.path_clean as page_path, null as product_id, h.referrer,
+        h.utm_source, h.utm_medium, h.utm_campaign, {{ device_type('h.user_agent') }} as device_type,
+        h.delivered_on, 'weblogs' as source
     from {{ ref('int_weblog_page_views') }} p
+    join {{ ref('int_weblog_hits_sessionized') }} h on h.hit_id = p.hit_id
     left join {{ ref('int_sessions_stitched') }} c on c.session_id = p.session_id
     where not p.is_tracked
 ),

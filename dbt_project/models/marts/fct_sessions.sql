@@ -110,8 +110,10 @@ log_sessions as (
         count(*) as log_only_page_views,
         'weblogs' as source
     from (
-        select p.*
+        select p.session_id, p.request_ts, p.path_clean, h.referrer, h.utm_source, h.utm_medium,
+               h.utm_campaign, {{ device_type('h.user_agent') }} as device_type, h._source_file, h._line_number
         from log_pages p
+        join {{ ref('int_weblog_hits_sessionized') }} h on h.hit_id = p.hit_id
         where p.stitch_status <> 'stitched'
         {% if incremental %}
         -- whole log-only visits whose first page may be at or after the watermark
