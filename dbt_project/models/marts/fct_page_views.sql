@@ -25,6 +25,26 @@ w as (
     select rebuild_from_ts from {{ ref('int_web_rebuild_window') }}
 ),
 {% endif %}
+-- who each page view is attributed to today (narrow: compared with what is stored)
+current_customers as (
+    select event_id, customer_id
+    from {{ ref('int_events_stitched') }}
+    where event_type in ('page_view', 'product_view')
+    union all
+    select p.hit_id, case when p.stitch_status = 'stitched' then c.customer_id end
+    from {{ ref('int_weblog_page_views') }} p
+    left join {{ ref('int_sessions_stitched') }} c on c.session_id = p.session_id
+    where not p.is_tracked
+),
+{% if incremental %}
+restitched as (
+    select t.event_id
+    from {{ this }} t
+    join current_customers c using (event_id)
+    where t.customer_id is distinct from c.customer_id
+      and t.event_ts < (select rebuild_from_ts from w)
+),
+{% endif %}
 tracker as (
     select
         event_id, event_type, event_ts, event_date, session_id, anonymous_id, customer_id, page_url,
@@ -32,34 +52,29 @@ tracker as (
         delivered_on, 'clickstream' as source
     from {{ ref('int_events_stitched') }}
     where event_type in ('page_view', 'product_view')
+    {% if incremental %}
+      and (event_ts >= (select rebuild_from_ts from w) or event_id in (select event_id from restitched))
+    {% endif %}
 ),
 logs as (
     select
         p.hit_id as event_id, 'page_view' as event_type, p.request_ts as event_ts,
-        p.request_date as event_date, p.session_id, p.anonymous_id,
-        case when p.stitch_status = 'stitched' then c.customer_id end as customer_id,
+        p.request_date as event_date, p.session_id, p.anonymous_id, c.customer_id,
         h.path as page_url, p.path_clean as page_path, null as product_id, h.referrer,
         h.utm_source, h.utm_medium, h.utm_campaign, {{ device_type('h.user_agent') }} as device_type,
         h.delivered_on, 'weblogs' as source
     from {{ ref('int_weblog_page_views') }} p
     join {{ ref('int_weblog_hits_sessionized') }} h on h.hit_id = p.hit_id
-    left join {{ ref('int_sessions_stitched') }} c on c.session_id = p.session_id
+    left join current_customers c on c.event_id = p.hit_id
     where not p.is_tracked
+    {% if incremental %}
+      and (p.request_ts >= (select rebuild_from_ts from w) or p.hit_id in (select event_id from restitched))
+    {% endif %}
 ),
-current_rows as (
+batch as (
     select * from tracker
     union all by name
     select * from logs
-),
-batch as (
-    select * from current_rows
-    {% if incremental %}
-    where event_ts >= (select rebuild_from_ts from w)
-       or event_id in (
-           select t.event_id from {{ this }} t join current_rows c using (event_id)
-           where t.customer_id is distinct from c.customer_id
-       )
-    {% endif %}
 )
 select
     event_id::varchar as event_id,
