@@ -26,11 +26,19 @@ def _dbt_executable() -> str:
 class DbtWarehouse:
     """A tmp DuckDB with the raw fixture loaded and a private dbt target/log directory."""
 
-    def __init__(self, workdir: Path, fixture: str) -> None:
+    def __init__(self, workdir: Path, fixture: str | None, copy_of: Path | None = None) -> None:
         self.workdir = workdir
         self.db = workdir / "build.duckdb"
+        if copy_of is not None:
+            shutil.copyfile(copy_of, self.db)
+        else:
+            with duckdb.connect(str(self.db)) as con:
+                con.execute((FIXTURES / str(fixture)).read_text())
+
+    def execute(self, sql: str) -> None:
+        """Write to the warehouse (load a day, plant a defect)."""
         with duckdb.connect(str(self.db)) as con:
-            con.execute((FIXTURES / fixture).read_text())
+            con.execute(sql)
 
     def dbt(self, *args: str, vars: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
         env = {
@@ -73,8 +81,11 @@ class DbtWarehouse:
 
 
 @pytest.fixture(scope="module")
-def dbt_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], DbtWarehouse]:
-    def make(fixture: str) -> DbtWarehouse:
-        return DbtWarehouse(tmp_path_factory.mktemp("dbt"), fixture)
+def dbt_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., DbtWarehouse]:
+    """make(fixture) loads a raw fixture; make(copy_of=warehouse) copies a built one."""
+
+    def make(fixture: str | None = None, copy_of: DbtWarehouse | None = None) -> DbtWarehouse:
+        source = copy_of.db if copy_of is not None else None
+        return DbtWarehouse(tmp_path_factory.mktemp("dbt"), fixture, copy_of=source)
 
     return make

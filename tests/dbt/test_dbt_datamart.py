@@ -497,64 +497,7 @@ def test_rebuilding_the_same_day_adds_no_duplicates(wh) -> None:
     ]
 
 
-# Web: sessions by hand (fixture comments). a1: E13 (03-30, late) | E1 E2 E3 | E4 (40 min gap) |
-# E5 E6 (new campaign); a2: E7 E7b (placeholder ids, unlinked); a3: E8-E12 (shared cookie, 4
-# customers: the session keeps its last identified event's own user_id, C05); a4: E14 (order O06 => C03).
-EXPECTED_SESSIONS = {
-    # (anonymous_id, first event): (session_date, events, page_views, product_views, customer, utm_campaign, bounce)
-    ("a1", "E13"): (date(2025, 3, 30), 1, 1, 0, "C03", None, True),
-    ("a1", "E1"): (AS_OF, 3, 1, 1, "C03", "spring", False),
-    ("a1", "E4"): (AS_OF, 1, 1, 0, "C03", None, True),
-    ("a1", "E5"): (AS_OF, 2, 1, 0, "C03", "weekly", False),
-    ("a2", "E7"): (AS_OF, 2, 1, 0, None, None, False),
-    ("a3", "E8"): (AS_OF, 5, 1, 0, "C05", None, False),
-    ("a4", "E14"): (AS_OF, 1, 0, 0, "C03", None, True),
-}
-
-
-def _sessions(wh) -> dict:
-    rows = wh.query(
-        """SELECT s.anonymous_id, arg_min(e.event_id, e.event_ts), any_value(s.session_date), any_value(s.events),
-                  any_value(s.page_views), any_value(s.product_views), any_value(s.customer_id),
-                  any_value(s.utm_campaign), any_value(s.is_bounce)
-           FROM marts.fct_sessions s JOIN intermediate.int_events_sessionized e USING (session_id)
-           GROUP BY s.session_id, s.anonymous_id"""
-    )
-    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
-
-
-def test_sessions_timeout_campaign_change_and_stitching(wh) -> None:
-    assert _sessions(wh) == EXPECTED_SESSIONS
-    assert wh.query("SELECT count(*), count(DISTINCT event_id) FROM marts.fct_page_views") == [(7, 7)]
-
-
-def test_untracked_visitors_get_web_log_sessions(wh) -> None:
-    # 10.0.0.9 + iPhone agent is a1, seen by the tracker that day: not a log session. 10.0.0.2 is not:
-    # its 404 is no page view, its product page is one session landing from Google.
-    rows = wh.query(
-        """SELECT session_date, anonymous_id, customer_id, events, page_views, landing_page, referrer, is_bounce
-           FROM marts.fct_sessions WHERE source = 'weblogs'"""
-    )
-    assert rows == [(AS_OF, None, None, 1, 1, "/product/P1", "https://www.google.com/", True)]
-
-
-def test_identity_placeholders_and_shared_cookies(wh) -> None:
-    links = wh.query(
-        "SELECT anonymous_id, customer_id, evidence FROM intermediate.int_identity_links ORDER BY 1, 2"
-    )
-    assert links == [
-        ("a1", "C03", "login"),
-        ("a3", "C01", "login"),
-        ("a3", "C02", "login"),
-        ("a3", "C04", "login"),
-        ("a3", "C05", "login"),
-        ("a4", "C03", "order"),
-    ]  # a2's '0' and 'guest' never link
-    assert wh.query(
-        "SELECT anonymous_id, customer_id, linked_customers, is_shared_cookie FROM intermediate.int_identity_map ORDER BY 1"
-    ) == [("a1", "C03", 1, False), ("a3", None, 4, True), ("a4", "C03", 1, False)]
-    # the shared cookie's anonymous page view is not given to anyone
-    assert wh.query("SELECT customer_id FROM marts.fct_page_views WHERE event_id = 'E12'") == [(None,)]
+# Web sessions, log stitching, bots and identity links: tests/dbt/test_dbt_web.py.
 
 
 def test_customer_360_web_columns(wh) -> None:
@@ -569,29 +512,6 @@ def test_customer_360_web_columns(wh) -> None:
         "web",
         "home",
     )
-
-
-def test_web_traffic_daily_from_logs(wh) -> None:
-    row = wh.rows("SELECT * FROM marts.web_traffic_daily WHERE request_date = ?", [AS_OF])[0]
-    assert (row["hits"], row["page_hits"], row["asset_hits"], row["bot_hits"]) == (5, 2, 2, 1)
-    assert row["bot_share"] == Decimal("0.2000")
-    assert (row["visitors"], row["status_2xx"], row["status_4xx"], row["bytes"]) == (2, 4, 1, 9980)
-    assert row["top_pages"] == "/ (1), /product/P1 (1)"
-    assert row["top_referrers"] == "https://www.google.com/ (1)"
-
-
-def test_funnel_daily(wh) -> None:
-    rows = wh.query(
-        """SELECT session_date, channel, campaign, sessions, sessions_viewed, sessions_add_to_cart,
-                  sessions_purchase, purchase_revenue
-           FROM marts.funnel_daily ORDER BY 1, 2, 3"""
-    )
-    assert rows == [
-        (date(2025, 3, 30), "direct", "(none)", 1, 1, 0, 0, Decimal("0.00")),
-        (AS_OF, "cpc", "spring", 1, 1, 0, 0, Decimal("0.00")),
-        (AS_OF, "direct", "(none)", 4, 3, 0, 1, Decimal("20.00")),
-        (AS_OF, "email", "weekly", 1, 1, 1, 0, Decimal("0.00")),
-    ]
 
 
 def test_audiences_only_consenting(wh) -> None:
@@ -633,24 +553,6 @@ def test_audiences_only_consenting(wh) -> None:
     ]
     # by hand: explicit = C01 3 (rfm, lifecycle, tier A) + C08 2 + C09 2 + C11 2 + C12 3 (with the
     # purchase-gap alert); implicit = C02 3 + C10 3 (email); unspecified = C02's 3 sms rows.
-
-
-def test_a_partition_run_rebuilds_late_event_days(dbt_warehouse) -> None:
-    """Day by day as Dagster runs it: the 03-30 run sees no clickstream yet; the 03-31 run also
-    rebuilds 03-30, because the late event E13 of 03-30 came in the 03-31 file."""
-    wh = dbt_warehouse("raw_small.sql")
-    select = ["-s", "+fct_sessions", "+fct_page_views"]
-    wh.dbt("seed")
-    wh.dbt("run", *select, vars={"min_date": "2025-03-30", "max_date": "2025-03-31"})
-    assert wh.query("SELECT count(*) FROM marts.fct_sessions") == [(0,)]
-    wh.dbt("run", *select, vars={"min_date": "2025-03-31", "max_date": "2025-04-01"})
-    assert _sessions(wh) == EXPECTED_SESSIONS
-    wh.dbt("run", *select, vars={"min_date": "2025-03-31", "max_date": "2025-04-01"})  # same day again
-    assert wh.query("SELECT source, count(*) FROM marts.fct_sessions GROUP BY 1 ORDER BY 1") == [
-        ("clickstream", 7),
-        ("weblogs", 1),
-    ]
-    assert wh.query("SELECT count(*) FROM marts.fct_page_views") == [(7,)]
 
 
 def test_business_tests_catch_planted_defects(dbt_warehouse) -> None:

@@ -7,7 +7,8 @@ One generated data set, two data dirs with the same inbox:
   event days delivered in it, late events included);
 - full: the whole job over every day at once, in a fresh warehouse.
 
-Every table of schema `marts` (and the append-only identity link table) must then hold
+Every table of schema `marts` (and the identity link table and the incremental web tables of
+schema `intermediate`) must then hold
 exactly the same rows, compared as multisets both ways (EXCEPT ALL) after dropping the
 run-time columns (load and build timestamps, run ids). Tables with an `as_of_date`
 (`rfm_segments`, `rfm_score_bins`) keep one snapshot per as_of_date, so the incremental
@@ -37,7 +38,14 @@ TIER = os.environ.get("C360_TEST_INCREMENTAL_TIER", "S")
 SEED = 42
 # Columns that record when or by which run a row was written, not what it says.
 RUN_TIME_COLUMNS = {"_loaded_at", "loaded_at", "built_at", "_built_at", "dbt_updated_at", "run_id", "_run_id"}
-EXTRA_TABLES = [("intermediate", "int_identity_links")]
+EXTRA_TABLES = [
+    ("intermediate", "int_identity_links"),
+    # the incremental web tables under the marts: re-cut from a watermark, they must match too
+    ("intermediate", "int_events_sessionized"),
+    ("intermediate", "int_weblog_hits_sessionized"),
+    ("intermediate", "int_weblog_sessions"),
+    ("intermediate", "int_weblog_page_views"),
+]
 # A summary of the transitions between the snapshots a warehouse took: the incremental one took
 # one more snapshot (the day before), so its transitions differ by design.
 SNAPSHOT_HISTORY = {"rfm_migration", "rfm_migration_summary"}

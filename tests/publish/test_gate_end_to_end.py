@@ -115,21 +115,24 @@ def test_a_failed_blocking_check_publishes_nothing_and_readers_never_break(
     # 3. Fixed (the project's own seed), re-run while an analyst keeps a session open.
     reader = duckdb.connect(str(settings.datamart_db), read_only=True)
     customers = reader.execute("select count(*) from marts.customer_360").fetchall()[0][0]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "run", "--date", "2025-09-07"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    queries = 0
-    while proc.poll() is None:
-        assert reader.execute("select count(*) from marts.customer_360").fetchall()[0][0] == customers
-        assert reader.execute("select run_id from meta.publication").fetchall()[0][0] == version_a
-        queries += 1
-        time.sleep(0.1)
-    _out, err = proc.communicate()
-    assert proc.returncode == 0, err[-2000:]
+    # Output goes to a file, not a pipe: nobody reads a pipe while polling, and a run that logs
+    # more than the pipe buffer (64 KB) would block on write forever.
+    log = tmp_path / "run3.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "run", "--date", "2025-09-07"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        queries = 0
+        while proc.poll() is None:
+            assert reader.execute("select count(*) from marts.customer_360").fetchall()[0][0] == customers
+            assert reader.execute("select run_id from meta.publication").fetchall()[0][0] == version_a
+            queries += 1
+            time.sleep(0.1)
+    assert proc.returncode == 0, log.read_text()[-2000:]
     assert queries > 10, "the reader should have queried during the run"
     # The open session still reads its (old) version after the swap; a new one sees the new one.
     assert reader.execute("select run_id from meta.publication").fetchall()[0][0] == version_a

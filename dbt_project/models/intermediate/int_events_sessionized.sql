@@ -1,51 +1,69 @@
-{{ config(materialized="table") }}
--- A table, not a view: sessionizing every event is the expensive step; it is done once per build
--- and read by fct_sessions, fct_page_views and the tests.
--- Tracker events cut into sessions per anonymous cookie: a new session starts after more than
--- session_timeout_minutes of inactivity, or when an event brings a campaign (utm source/medium/
--- campaign) different from the one in force. session_id = md5(anonymous_id || first event ts).
--- customer_id: the event's own user_id when it is a CRM customer (not a placeholder), else the
--- customer the cookie resolves to (int_identity_map, shared cookies never resolve).
-with events as (
-    select e.*,
-        case when e.utm_source is not null or e.utm_medium is not null or e.utm_campaign is not null
-             then concat_ws('|', coalesce(e.utm_source, ''), coalesce(e.utm_medium, ''), coalesce(e.utm_campaign, ''))
-        end as campaign_key
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_range',
+    replace_where='event_date >= __REBUILD_FROM_DAY__',
+    on_schema_change='sync_all_columns'
+) }}
+-- Tracker events cut into sessions, per visitor (session_key = the cookie anonymous_id; events
+-- whose cookie is missing or a placeholder fall back to 'ipua:' || md5(ip | user agent), so they
+-- never merge into one giant session): a new session after more than session_timeout_minutes of
+-- inactivity, or when an event brings a campaign (utm source/medium/campaign) different from the
+-- one in force (macro sessionize). session_id = md5(session_key | start in epoch us | first event_id).
+-- No customer here: who a session belongs to changes as the identity graph learns (int_events_stitched
+-- resolves it at read time), while the cut itself never changes once its events are known.
+-- Incremental (macro web_incremental): re-cuts every event dated on or after the first day with
+-- events delivered in the run window, continuing from each visitor's last stored event of the day
+-- before; earlier days are not read.
+{% set incremental = is_incremental() %}
+with
+{% if incremental %}
+bounds as (
+    select {{ web_rebuild_from_day() }} as rebuild_from_day
+),
+{% endif %}
+fresh as not materialized (
+    select
+        e.*,
+        coalesce(e.anonymous_id, 'ipua:' || {{ visitor_key('e.ip', 'e.user_agent') }}) as session_key,
+        {{ campaign_key('e.utm_source', 'e.utm_medium', 'e.utm_campaign') }} as campaign_key
     from {{ ref('stg_clickstream__events') }} e
+    {% if incremental %}where e.event_date >= (select rebuild_from_day from bounds){% endif %}
 ),
-flagged as (
-    select *,
-        lag(event_ts) over w as prev_ts,
-        last_value(campaign_key ignore nulls) over (w rows between unbounded preceding and 1 preceding) as campaign_in_force
-    from events
-    window w as (partition by anonymous_id order by event_ts, event_id)
+-- the cut works on a narrow timeline (sorting whole event rows would cost gigabytes at tier M);
+-- the other columns are joined back by event_id
+timeline as (
+    select session_key, event_ts, event_id, campaign_key,
+           null::varchar as carried_session_id, null::timestamptz as carried_start_ts, false as is_context
+    from fresh
+    {% if incremental %}
+    union all
+    -- the last stored event of each visitor on the day before: its session may go on
+    select * from (
+        select t.session_key, t.event_ts, t.event_id, t.session_campaign_key,
+               t.session_id, t.session_start_ts, true
+        from {{ this }} t
+        where t.event_date = (select rebuild_from_day - 1 from bounds)
+          and t.session_key in (select session_key from fresh)
+        qualify row_number() over (partition by t.session_key order by t.event_ts desc, t.event_id desc) = 1
+    )
+    {% endif %}
 ),
-numbered as (
-    select *,
-        sum(case
-                when prev_ts is null then 1
-                when event_ts - prev_ts > interval '{{ var("session_timeout_minutes") | int }} minutes' then 1
-                when campaign_key is not null and campaign_key is distinct from campaign_in_force then 1
-                else 0
-            end) over (partition by anonymous_id order by event_ts, event_id rows unbounded preceding) as session_no
-    from flagged
-),
-sessions as (
-    select *, min(event_ts) over (partition by anonymous_id, session_no) as session_start_ts
-    from numbered
+sessionized as (
+    select event_id, session_id, session_start_ts, session_campaign_key
+    from ({{ sessionize('timeline', 'session_key', 'event_ts', 'event_id', 'event_id') }})
+    where not is_context
 )
 select
-    s.event_id, s.event_type, s.event_ts, s.event_date, s.delivered_on, s.anonymous_id,
-    md5(s.anonymous_id || '|' || cast(s.session_start_ts as varchar)) as session_id,
+    e.event_id, e.event_type, e.event_ts, e.event_date, e.delivered_on,
+    e.anonymous_id, e.user_id, e.session_key,
+    s.session_id,
     s.session_start_ts,
     cast(timezone('UTC', s.session_start_ts) as date) as session_date,
-    coalesce(k.customer_id, m.customer_id) as customer_id,
-    s.page_url,
-    regexp_extract(s.page_url, '^[a-z]+://[^/]+(/[^?#]*)', 1) as page_path,
-    s.referrer, s.utm_source, s.utm_medium, s.utm_campaign, s.product_id, s.order_id, s.revenue,
-    s.ip, s.user_agent, {{ device_type('s.user_agent') }} as device_type
-from sessions s
-left join {{ ref('stg_crm__customers') }} k
-       on k.customer_id = s.user_id
-      and lower(s.user_id) not in (select lower(trim(placeholder_id)) from {{ ref('identity_placeholder_ids') }})
-left join {{ ref('int_identity_map') }} m on m.anonymous_id = s.anonymous_id
+    e.campaign_key, s.session_campaign_key,
+    e.page_url,
+    nullif(regexp_extract(e.page_url, '^[a-z]+://[^/]+(/[^?#]*)', 1), '') as page_path,
+    e.referrer, e.utm_source, e.utm_medium, e.utm_campaign, e.product_id, e.order_id, e.revenue,
+    e.ip, e.user_agent, {{ visitor_key('e.ip', 'e.user_agent') }} as visitor_key,
+    {{ device_type('e.user_agent') }} as device_type
+from fresh e
+join sessionized s using (event_id)

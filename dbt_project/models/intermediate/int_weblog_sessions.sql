@@ -1,63 +1,97 @@
-{{ config(materialized="table") }}
--- A table: sessionizing all log hits is computed once per build, then read by fct_sessions and tests.
--- Sessions of visitors the tracker never saw, from the access logs: human page hits (not a bot, not
--- a static asset, GET/HEAD, status < 400) of visitor keys (md5 of ip | user agent) that have no
--- tracker event on the same day, cut with the same rule as the tracker (more than
--- session_timeout_minutes of inactivity, or a new utm campaign in the query string). Tracked
--- visitors are left out so fct_sessions does not count them twice. No customer: logs carry no identity.
-with tracked as (
-    select distinct event_date, md5(coalesce(ip, '') || '|' || coalesce(user_agent, '')) as visitor_key
-    from {{ ref('stg_clickstream__events') }}
+-- depends_on: {{ ref('int_web_rebuild_window') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_range',
+    replace_where='session_start_ts >= __REBUILD_FROM_TS__',
+    on_schema_change='sync_all_columns'
+) }}
+-- One row per access-log session (int_weblog_hits_sessionized: all hits of one ip + user agent,
+-- cut by the session rule), with its traffic and whether it is a bot. Static assets belong to the
+-- session (so a bot's assets count as bot traffic) but never count as pages.
+-- A session is a bot when one rule matches; bot_reason is the first in this order, bot_reasons
+-- lists them all (vars in dbt_project.yml):
+--   ua_pattern         the user agent contains a bot_user_agent_patterns seed row
+--   no_user_agent      no user agent at all
+--   high_request_rate  at least bot_rate_min_requests requests (non-asset hits) at more than
+--                      bot_max_requests_per_minute (requests x 60 / duration, duration at least 1 s)
+--   too_many_pages     more than bot_max_pages_per_session page views
+--   no_assets          at least bot_no_assets_min_pages page views and not one static asset fetched
+-- Nothing is dropped: human sessions feed fct_sessions / fct_page_views, bot sessions web_bot_sessions,
+-- and every hit is counted in web_traffic_daily. Incremental: sessions starting at or after the
+-- watermark (int_web_rebuild_window) are rewritten.
+with hits as (
+    select * from {{ ref('int_weblog_hits_sessionized') }}
+    {% if is_incremental() %}
+    where log_session_start_ts >= (select rebuild_from_ts from {{ ref('int_web_rebuild_window') }})
+    {% endif %}
 ),
-hits as (
+sessions as (
     select
-        h.request_ts, h.request_date, h.visitor_key, h.path_clean, h.referrer, h.user_agent, h._line_number,
-        h._source_file,
-        nullif(regexp_extract(h.path, '[?&]utm_source=([^&#]*)', 1), '') as utm_source,
-        nullif(regexp_extract(h.path, '[?&]utm_medium=([^&#]*)', 1), '') as utm_medium,
-        nullif(regexp_extract(h.path, '[?&]utm_campaign=([^&#]*)', 1), '') as utm_campaign
-    from {{ ref('int_weblog_hits_classified') }} h
-    where not h.is_bot and not h.is_asset and h.method in ('GET', 'HEAD') and h.status < 400
-      and not exists (
-          select 1 from tracked t where t.event_date = h.request_date and t.visitor_key = h.visitor_key
-      )
-),
-keyed as (
-    select *,
-        case when utm_source is not null or utm_medium is not null or utm_campaign is not null
-             then concat_ws('|', coalesce(utm_source, ''), coalesce(utm_medium, ''), coalesce(utm_campaign, ''))
-        end as campaign_key
+        log_session_id as session_id,
+        any_value(visitor_key) as visitor_key,
+        any_value(ip) as ip,
+        any_value(user_agent) as user_agent,
+        any_value(ua_bot_pattern) as ua_bot_pattern,
+        min(log_session_start_ts) as session_start_ts,
+        max(request_ts) as session_end_ts,
+        count(*) as hits,
+        count(*) filter (where not is_asset) as requests,
+        count(*) filter (where is_page) as page_views,
+        count(*) filter (where is_asset) as asset_hits,
+        count(*) filter (where status >= 400) as error_hits,
+        sum(bytes) as bytes,
+        arg_min(path_clean, (request_ts, _source_file, _line_number)) filter (where is_page) as landing_page,
+        arg_max(path_clean, (request_ts, _source_file, _line_number)) filter (where is_page) as exit_page
     from hits
+    group by log_session_id
 ),
-flagged as (
+measured as (
     select *,
-        lag(request_ts) over w as prev_ts,
-        last_value(campaign_key ignore nulls) over (w rows between unbounded preceding and 1 preceding) as campaign_in_force
-    from keyed
-    window w as (partition by visitor_key order by request_ts, _source_file, _line_number)
+        date_diff('second', session_start_ts, session_end_ts) as duration_seconds,
+        round(requests * 60.0 / greatest(date_diff('second', session_start_ts, session_end_ts), 1), 2) as requests_per_minute
+    from sessions
 ),
-numbered as (
+ruled as (
     select *,
-        sum(case
-                when prev_ts is null then 1
-                when request_ts - prev_ts > interval '{{ var("session_timeout_minutes") | int }} minutes' then 1
-                when campaign_key is not null and campaign_key is distinct from campaign_in_force then 1
-                else 0
-            end) over (partition by visitor_key order by request_ts, _source_file, _line_number rows unbounded preceding) as session_no
-    from flagged
+        ua_bot_pattern is not null as rule_ua_pattern,
+        user_agent is null as rule_no_user_agent,
+        requests >= {{ var('bot_rate_min_requests') | int }}
+            and requests_per_minute > {{ var('bot_max_requests_per_minute') }} as rule_high_request_rate,
+        page_views > {{ var('bot_max_pages_per_session') | int }} as rule_too_many_pages,
+        page_views >= {{ var('bot_no_assets_min_pages') | int }} and asset_hits = 0 as rule_no_assets
+    from measured
 )
 select
-    md5('weblogs|' || visitor_key || '|' || cast(min(request_ts) as varchar)) as session_id,
-    visitor_key,
-    cast(timezone('UTC', min(request_ts)) as date) as session_date,
-    min(request_ts) as session_start_ts,
-    max(request_ts) as session_end_ts,
-    count(*) as page_views,
-    arg_min(path_clean, (request_ts, _source_file, _line_number)) as landing_page,
-    arg_min(referrer, (request_ts, _source_file, _line_number)) as referrer,
-    arg_min(utm_source, (request_ts, _source_file, _line_number)) as utm_source,
-    arg_min(utm_medium, (request_ts, _source_file, _line_number)) as utm_medium,
-    arg_min(utm_campaign, (request_ts, _source_file, _line_number)) as utm_campaign,
-    {{ device_type('arg_min(user_agent, (request_ts, _source_file, _line_number))') }} as device_type
-from numbered
-group by visitor_key, session_no
+    session_id::varchar as session_id,
+    visitor_key::varchar as visitor_key,
+    ip::varchar as ip,
+    user_agent::varchar as user_agent,
+    cast(timezone('UTC', session_start_ts) as date) as session_date,
+    session_start_ts::timestamptz as session_start_ts,
+    session_end_ts::timestamptz as session_end_ts,
+    duration_seconds::integer as duration_seconds,
+    hits::integer as hits,
+    requests::integer as requests,
+    page_views::integer as page_views,
+    asset_hits::integer as asset_hits,
+    error_hits::integer as error_hits,
+    bytes::bigint as bytes,
+    requests_per_minute::decimal(12, 2) as requests_per_minute,
+    landing_page::varchar as landing_page,
+    exit_page::varchar as exit_page,
+    ua_bot_pattern::varchar as ua_bot_pattern,
+    (rule_ua_pattern or rule_no_user_agent or rule_high_request_rate or rule_too_many_pages or rule_no_assets) as is_bot,
+    case
+        when rule_ua_pattern then 'ua_pattern'
+        when rule_no_user_agent then 'no_user_agent'
+        when rule_high_request_rate then 'high_request_rate'
+        when rule_too_many_pages then 'too_many_pages'
+        when rule_no_assets then 'no_assets'
+    end::varchar as bot_reason,
+    nullif(concat_ws(',',
+        case when rule_ua_pattern then 'ua_pattern' end,
+        case when rule_no_user_agent then 'no_user_agent' end,
+        case when rule_high_request_rate then 'high_request_rate' end,
+        case when rule_too_many_pages then 'too_many_pages' end,
+        case when rule_no_assets then 'no_assets' end), '')::varchar as bot_reasons
+from ruled

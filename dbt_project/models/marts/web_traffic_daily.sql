@@ -1,28 +1,42 @@
+-- depends_on: {{ ref('int_web_rebuild_window') }}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='request_date',
+    incremental_strategy='replace_range',
+    replace_where='request_date >= __REBUILD_FROM_DATE__',
     on_schema_change='append_new_columns'
 ) }}
--- Web server traffic per day from the access logs (int_weblog_hits_classified): hits, page hits,
--- bot share, distinct human visitors (ip + user agent), status classes, bytes, and the top 5 human
--- page paths and external referrers as 'value (hits)' lists. Incremental on request_date: a run
--- rebuilds every day with hits delivered in [min_date, max_date).
-with hits as (
-    select *, is_page and not is_bot as is_human_page
-    from (
-        select *, (not is_asset and not is_bot and method in ('GET', 'HEAD') and status < 400) as is_page
-        from {{ ref('int_weblog_hits_classified') }}
-    )
-    {% if is_incremental() or var('min_date') or var('max_date') %}
-    where request_date in ({{ affected_event_days(ref('int_weblog_hits_classified'), 'request_date') }})
-    {% endif %}
+-- Web server traffic per UTC day from the access logs, every hit counted once: hits, human page
+-- hits (page views of human log sessions) split into tracked (the tracker recorded the same page
+-- load) and log-only, static asset hits (reported here, never counted as pages), bot hits (every
+-- hit of a bot log session, assets included) and their share, distinct human visitors (ip + user
+-- agent) and IPs, status classes, bytes, top 5 human page paths and referrers ('value (hits)'),
+-- and the log sessions starting that day: human ones, bot ones, and bot ones per bot_reason
+-- (int_weblog_sessions; the per-reason counts add up to bot_sessions).
+-- Incremental: rewrites every day from the watermark's day (int_web_rebuild_window) on.
+{% set incremental = is_incremental() %}
+with
+{% if incremental %}
+w as (
+    select rebuild_from_date from {{ ref('int_web_rebuild_window') }}
+),
+{% endif %}
+sessions as (
+    select * from {{ ref('int_weblog_sessions') }}
+),
+hits as (
+    select h.*, s.is_bot, h.is_page and not s.is_bot as is_human_page, p.is_tracked
+    from {{ ref('int_weblog_hits_sessionized') }} h
+    join sessions s on s.session_id = h.log_session_id
+    left join {{ ref('int_weblog_page_views') }} p using (hit_id)
+    {% if incremental %}where h.request_date >= (select rebuild_from_date from w){% endif %}
 ),
 daily as (
     select
         request_date,
         count(*) as hits,
         count(*) filter (where is_human_page) as page_hits,
+        count(*) filter (where is_human_page and is_tracked) as tracked_page_hits,
+        count(*) filter (where is_human_page and not is_tracked) as log_only_page_hits,
         count(*) filter (where is_asset) as asset_hits,
         count(*) filter (where is_bot) as bot_hits,
         count(distinct visitor_key) filter (where not is_bot) as visitors,
@@ -34,6 +48,20 @@ daily as (
         sum(bytes) as bytes
     from hits
     group by request_date
+),
+daily_sessions as (
+    select
+        session_date as request_date,
+        count(*) filter (where not is_bot and page_views > 0) as human_sessions,
+        count(*) filter (where is_bot) as bot_sessions,
+        count(*) filter (where bot_reason = 'ua_pattern') as bot_sessions_ua_pattern,
+        count(*) filter (where bot_reason = 'no_user_agent') as bot_sessions_no_user_agent,
+        count(*) filter (where bot_reason = 'high_request_rate') as bot_sessions_high_request_rate,
+        count(*) filter (where bot_reason = 'too_many_pages') as bot_sessions_too_many_pages,
+        count(*) filter (where bot_reason = 'no_assets') as bot_sessions_no_assets
+    from sessions
+    {% if incremental %}where session_date >= (select rebuild_from_date from w){% endif %}
+    group by session_date
 ),
 top_pages as (
     select request_date, string_agg(path_clean || ' (' || n || ')', ', ' order by n desc, path_clean) as top_pages
@@ -68,7 +96,17 @@ select
     d.status_5xx::integer as status_5xx,
     coalesce(d.bytes, 0)::bigint as bytes,
     p.top_pages::varchar as top_pages,
-    r.top_referrers::varchar as top_referrers
+    r.top_referrers::varchar as top_referrers,
+    d.tracked_page_hits::integer as tracked_page_hits,
+    d.log_only_page_hits::integer as log_only_page_hits,
+    coalesce(s.human_sessions, 0)::integer as human_sessions,
+    coalesce(s.bot_sessions, 0)::integer as bot_sessions,
+    coalesce(s.bot_sessions_ua_pattern, 0)::integer as bot_sessions_ua_pattern,
+    coalesce(s.bot_sessions_no_user_agent, 0)::integer as bot_sessions_no_user_agent,
+    coalesce(s.bot_sessions_high_request_rate, 0)::integer as bot_sessions_high_request_rate,
+    coalesce(s.bot_sessions_too_many_pages, 0)::integer as bot_sessions_too_many_pages,
+    coalesce(s.bot_sessions_no_assets, 0)::integer as bot_sessions_no_assets
 from daily d
+left join daily_sessions s using (request_date)
 left join top_pages p using (request_date)
 left join top_referrers r using (request_date)
