@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_identity_map'}}}) }}
 -- A cookie with more than identity_max_customers_per_cookie customers resolves to nobody, and no
 -- event is stitched through it: an event of a shared cookie names a customer only through its own
 -- user_id.

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_sessions'}}}) }}
 -- The customers stored in the incremental web facts are the ones the identity graph gives today,
 -- on every day, not only on the days a run rewrote: a visitor who identified later is attributed
 -- back, a merge undone by a rule change is undone everywhere (fct_sessions / fct_page_views keep

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_page_views'}}}) }}
 -- Every page view is counted once and where its session says:
 --   no access-log hit the tracker also recorded (is_tracked) is a page view of its own;
 --   per session, the page views in fct_page_views are the session's counts: tracker rows =

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'web_traffic_daily'}}}) }}
 -- web_traffic_daily drops nothing and its parts add up: every log line of staging is one hit of
 -- its day; bot hits are the hits of bot sessions; human page hits = tracked + log-only; bot
 -- sessions = the sum of the per-reason counts = web_bot_sessions of the day.

@@ -65,5 +65,9 @@ def test_every_singular_dbt_test_is_an_asset_check(tmp_path: Path) -> None:
         "rfm_segments_match_customer_360": "marts/customer_360",
         "audiences_only_consenting": "marts/audiences",
         "dim_customers_history_periods": "marts/dim_customers_history",
+        "identity_shared_cookies_never_merged": "intermediate/int_identity_map",
+        "web_customers_are_current": "marts/fct_sessions",
+        "web_page_views_counted_once": "marts/fct_page_views",
+        "web_traffic_daily_reconciles": "marts/web_traffic_daily",
     }
     assert {name: by_name.get(name) for name in expected} == expected
