@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-# The Dagster instance directory: created, with dagster.yaml when missing, by the settings
+# The Dagster instance directory: created, with dagster.yaml (copied when missing, refreshed while it carries the managed marker), by the settings
 # module (the one place that does it; `c360` does the same when DAGSTER_HOME is unset).
 dagster-home: $(STAMP)
 	@$(BIN)/python -c "from pipelines.settings import Settings, prepare_dagster_home; prepare_dagster_home(Settings.from_env())"
@@ -50,12 +50,12 @@ browser:
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
 
 test: $(STAMP) dagster-home browser
-	$(BIN)/ruff check pipelines tests
+	$(BIN)/ruff check pipelines tests notebooks
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipelines tests
-	$(BIN)/ruff format --check pipelines tests
+	$(BIN)/ruff check pipelines tests notebooks
+	$(BIN)/ruff format --check pipelines tests notebooks
 
 ui: $(STAMP) dagster-home
 	$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000

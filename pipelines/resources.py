@@ -47,8 +47,8 @@ class WarehouseResource(dg.ConfigurableResource):
     """The build database (build.duckdb). One writer at a time: use pool 'duckdb_writer'."""
 
     database: str
-    memory_limit: str = "4GB"
-    threads: int = 2
+    memory_limit: str = Settings.duckdb_memory_limit
+    threads: int = Settings.duckdb_threads
     temp_dir: str
 
     @contextmanager
@@ -85,9 +85,9 @@ class PipelineSettingsResource(dg.ConfigurableResource):
     seed: int
     start_date: str
     end_date: str | None = None
-    duckdb_memory_limit: str = "4GB"
-    duckdb_threads: int = 2
-    dbt_threads: int = 1
+    duckdb_memory_limit: str = Settings.duckdb_memory_limit
+    duckdb_threads: int = Settings.duckdb_threads
+    dbt_threads: int = Settings.dbt_threads
     late_arrival_days: int = 1
     future_tolerance_days: int = 1
     export_pseudonymize: bool = True

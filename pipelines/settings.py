@@ -21,6 +21,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # (command line, UI, schedule, sensor) lands in one run history.
 DEFAULT_DAGSTER_HOME = PROJECT_DIR / ".dagster_home"
 DAGSTER_YAML = PROJECT_DIR / "dagster.yaml"
+# First line of the project's dagster.yaml: copies that still carry it are refreshed on upgrade.
+MANAGED_MARKER = "# c360-managed:"
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class Settings:
     # Last day to process; None means "the last day found in the inbox".
     end_date: date | None = None
     # DuckDB resource limits: large tiers spill to temp_dir instead of being killed.
-    duckdb_memory_limit: str = "4GB"
+    duckdb_memory_limit: str = "3GB"
     duckdb_threads: int = 2
     dbt_threads: int = 1
     # Clickstream events may arrive up to this many days late (in a later day's file).
@@ -222,13 +224,17 @@ def prepare_dagster_home(settings: Settings, env: MutableMapping[str, str] | Non
 
     Without this, a command-line run with DAGSTER_HOME unset would go to a throwaway
     instance: invisible in the UI, and the inbox sensor would run those days again.
-    dagster.yaml is copied in only when missing (an operator may have edited theirs), and
-    the variable is set because dagster.yaml reads it for its storage directory.
+    dagster.yaml is copied in when missing, and refreshed when the copy still starts with
+    the managed marker (so a project upgrade reaches existing homes); an operator who
+    removes the marker keeps their edits. The variable is set because dagster.yaml reads
+    it for its storage directory.
     """
     env = os.environ if env is None else env
     home = settings.dagster_home.resolve()
     home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
+    copy = home / "dagster.yaml"
+    wanted = DAGSTER_YAML.read_text()
+    if not copy.exists() or (copy.read_text().startswith(MANAGED_MARKER) and copy.read_text() != wanted):
+        shutil.copyfile(DAGSTER_YAML, copy)
     env["DAGSTER_HOME"] = str(home)
     return home

@@ -96,11 +96,16 @@ def _link_tree(src: Path, dst: Path) -> None:
 
 
 def _write_dagster_home(home: Path) -> None:
-    """An instance with an absolute storage path, so the parent can open it after the run."""
+    """The project's instance settings with an absolute storage path, so the parent can open it after the run."""
+    import yaml
+
+    from pipelines.instance_storage import storage_config
+    from pipelines.settings import DAGSTER_YAML
+
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(
-        f"telemetry:\n  enabled: false\nstorage:\n  sqlite:\n    base_dir: {home}\n"
-    )
+    config = yaml.safe_load(DAGSTER_YAML.read_text())
+    config["storage"] = storage_config(str(home))
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
 def fresh_run_dir(base: Settings, inbox: Path, run_dir: Path) -> Settings:

@@ -19,7 +19,13 @@ from typing import Any
 from pipelines.bench import build
 from pipelines.bench.goaccess import as_dict, compare_with_goaccess
 from pipelines.bench.ingest import ingest_section, rows_read
-from pipelines.bench.machine import goaccess_version, is_contended, load_average, machine_info
+from pipelines.bench.machine import (
+    ForeignCpuMeter,
+    goaccess_version,
+    is_contended,
+    load_average,
+    machine_info,
+)
 from pipelines.bench.memory import limit_bytes
 from pipelines.bench.queries import QueryLoader, measure_queries
 from pipelines.bench.report import update_benchmarks_md
@@ -175,6 +181,7 @@ def run_bench(
     build_repeat = build_repeat or DEFAULT_BUILD_REPEAT.get(tier, 1)
     settings = replace(base.with_data_dir(base.data_dir / "bench" / tier), tier=tier)
     limit = limit_bytes(settings.duckdb_memory_limit)
+    foreign_cpu = ForeignCpuMeter()
     results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tier": tier,
@@ -229,9 +236,8 @@ def run_bench(
 
     end_load = load_average()
     results["machine"]["load_average_at_end"] = list(end_load)
-    results["contended"] = is_contended(
-        results["machine"]["cores"], results["machine"]["load_average_at_start"][0], end_load[0]
-    )
+    results["machine"].update(foreign_cpu.share())
+    results["contended"] = is_contended(results["machine"]["foreign_cpu_share"])
     out = base.data_dir / "bench" / f"results-{tier}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

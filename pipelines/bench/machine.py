@@ -1,7 +1,9 @@
 """What the figures were measured on: hardware, versions and how busy the machine was.
 
-Timings mean nothing without the machine; the load average at the start says whether
-other work shared the cores (the figure is then labelled contended in BENCHMARKS.md).
+Timings mean nothing without the machine. Whether other work shared the cores is measured
+as the CPU time the rest of the machine used while the bench ran (system busy time minus
+the bench's own process tree), not from the load average: the bench's own load stays in
+the 1-minute average after it stops and made every run look contended.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ import os
 import platform
 import shutil
 import subprocess
+import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import duckdb
 import psutil
 
-# A 1-minute load average above this share of the cores means someone else was running.
-CONTENDED_LOAD_PER_CORE = 0.5
+# Other processes using more than this share of the machine's CPU time during the bench
+# mean the figures are pessimistic (labelled contended in BENCHMARKS.md).
+CONTENDED_FOREIGN_CPU_SHARE = 0.15
 
 
 def _package_version(name: str) -> str | None:
@@ -66,6 +70,28 @@ def machine_info() -> dict[str, object]:
     }
 
 
-def is_contended(cores: int, *loads: float) -> bool:
-    """True when any 1-minute load average taken during the bench exceeds the threshold."""
-    return bool(cores) and max(loads, default=0.0) > CONTENDED_LOAD_PER_CORE * cores
+class ForeignCpuMeter:
+    """CPU seconds used by everything but this process tree between start and `share()`."""
+
+    def __init__(self) -> None:
+        self._start = self._sample()
+
+    @staticmethod
+    def _sample() -> tuple[float, float, float]:
+        system = psutil.cpu_times()
+        busy = sum(system) - system.idle - getattr(system, "iowait", 0.0)
+        own = psutil.Process().cpu_times()
+        mine = own.user + own.system + own.children_user + own.children_system
+        return time.monotonic(), busy, mine
+
+    def share(self) -> dict[str, float]:
+        """Foreign CPU seconds and their share of the machine's capacity over the interval."""
+        wall0, busy0, mine0 = self._start
+        wall1, busy1, mine1 = self._sample()
+        foreign = max(0.0, (busy1 - busy0) - (mine1 - mine0))
+        capacity = max(wall1 - wall0, 1e-9) * (os.cpu_count() or 1)
+        return {"foreign_cpu_seconds": round(foreign, 1), "foreign_cpu_share": round(foreign / capacity, 3)}
+
+
+def is_contended(foreign_cpu_share: float) -> bool:
+    return foreign_cpu_share > CONTENDED_FOREIGN_CPU_SHARE

@@ -47,9 +47,8 @@ def _header(r: Mapping[str, Any]) -> list[str]:
     if r["contended"]:
         lines += [
             "",
-            f"**Contended:** 1-minute load average {m['load_average_at_start'][0]} at the start and "
-            f"{m['load_average_at_end'][0]} at the end on {m['cores']} cores: other work shared the machine, "
-            "so these timings are pessimistic.",
+            f"**Contended:** other processes used {m['foreign_cpu_seconds']} CPU seconds while the bench ran "
+            f"({m['foreign_cpu_share']:.0%} of {m['cores']} cores), so these timings are pessimistic.",
         ]
     if r.get("note"):
         lines += ["", f"Note: {r['note']}"]

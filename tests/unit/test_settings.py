@@ -120,13 +120,16 @@ def test_dagster_home_defaults_to_the_projects_own_absolute_dir(tmp_path: Path, 
 
 
 def test_prepare_dagster_home_copies_dagster_yaml_once_and_points_the_variable_at_it(tmp_path: Path) -> None:
-    from pipelines.settings import DAGSTER_YAML, prepare_dagster_home
+    from pipelines.settings import DAGSTER_YAML, MANAGED_MARKER, prepare_dagster_home
 
     settings = Settings(data_dir=tmp_path / "data", dagster_home=tmp_path / "home")
     env: dict[str, str] = {}
     assert prepare_dagster_home(settings, env) == tmp_path / "home"
     assert env == {"DAGSTER_HOME": str(tmp_path / "home")}
     assert (tmp_path / "home" / "dagster.yaml").read_text() == DAGSTER_YAML.read_text()
+    (tmp_path / "home" / "dagster.yaml").write_text(f"{MANAGED_MARKER} an older project version\n")
+    prepare_dagster_home(settings, env)
+    assert (tmp_path / "home" / "dagster.yaml").read_text() == DAGSTER_YAML.read_text()  # upgraded
     (tmp_path / "home" / "dagster.yaml").write_text("# the operator's own\n")
     prepare_dagster_home(settings, env)
     assert (tmp_path / "home" / "dagster.yaml").read_text() == "# the operator's own\n"  # never overwritten
