@@ -88,8 +88,9 @@ class PipelineSettingsResource(dg.ConfigurableResource):
     duckdb_memory_limit: str = Settings.duckdb_memory_limit
     duckdb_threads: int = Settings.duckdb_threads
     dbt_threads: int = Settings.dbt_threads
-    late_arrival_days: int = 1
-    future_tolerance_days: int = 1
+    late_arrival_days: int = Settings.late_arrival_days
+    future_tolerance_days: int = Settings.future_tolerance_days
+    ingest_batch_mb: int = Settings.ingest_batch_mb
     export_pseudonymize: bool = True
     # A secret: when it came from the environment it travels as dg.EnvVar, so the UI shows the
     # variable's name, never the key.
@@ -119,6 +120,7 @@ class PipelineSettingsResource(dg.ConfigurableResource):
             dbt_threads=self.dbt_threads,
             late_arrival_days=self.late_arrival_days,
             future_tolerance_days=self.future_tolerance_days,
+            ingest_batch_mb=self.ingest_batch_mb,
             export_pseudonymize=self.export_pseudonymize,
             export_hash_key=self.export_hash_key,
             export_hash_key_from_env=False,
@@ -147,6 +149,7 @@ class PipelineSettingsResource(dg.ConfigurableResource):
             dbt_threads=s.dbt_threads,
             late_arrival_days=s.late_arrival_days,
             future_tolerance_days=s.future_tolerance_days,
+            ingest_batch_mb=s.ingest_batch_mb,
             export_pseudonymize=s.export_pseudonymize,
             export_hash_key=dg.EnvVar(HASH_KEY_ENV) if s.export_hash_key_from_env else s.export_hash_key,
             export_pii_columns=",".join(s.export_pii_columns),

@@ -136,6 +136,7 @@ def _ingest_asset(
                     days,
                     future_tolerance_days=s.future_tolerance_days,
                     tmp_dir=s.tmp_dir / "ingest",
+                    batch_bytes=s.ingest_batch_mb << 20,
                 )
             except IngestError as exc:
                 span = days[0].isoformat() + (f"..{days[-1].isoformat()}" if len(days) > 1 else "")

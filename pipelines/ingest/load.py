@@ -5,8 +5,11 @@ Why a range at once: a daily run is one file per table, but a backfill arrives a
 Dagster run with all its days (single-run backfill policy). Per-day loads paid a fixed
 cost of about 0.5 s per (table, day) in small SQL passes and commits, and checks that
 looked at all earlier days (references, keys already loaded) grew with every day. Here
-every step runs over all the range's files at once; `_f` tells the files apart and each
-file keeps its own line numbers, checks and audit row.
+every step runs over many files at once; `_f` tells the files apart and each file keeps
+its own line numbers, checks and audit row. A long range is read in passes of about
+`batch_bytes` of text, in day order, inside the one transaction: a pass that fits in
+DuckDB's memory_limit does not spill, and a key repeated in a later pass meets the earlier
+pass's rows in raw, the same verdict (duplicate_key, first delivery kept) as within a pass.
 
 Idempotent: the table's rows for the range's partitions are deleted from raw, quarantine
 and the audit first, in the same transaction, so a re-run gives the same tables.
@@ -34,6 +37,9 @@ from pipelines.ingest.rules import Check, Reference, build_checks, lit, q, rejec
 from pipelines.ingest.textfile import ReadFile, sha256_of
 from pipelines.ingest.weblogs import stage_log
 
+# A gzip file's text is counted at about this many times its size when sizing passes.
+GZIP_EXPANSION = 5
+DEFAULT_BATCH_BYTES = 256 << 20
 META_COLUMNS = "_source_file VARCHAR, _line_number BIGINT, _loaded_at TIMESTAMPTZ, _partition DATE"
 # Intermediate steps are views; only what is read twice is materialized.
 _TEMP_VIEWS = ("_final", "_typed", "_stage", "_lines")
@@ -390,6 +396,7 @@ def ingest_range(
     *,
     future_tolerance_days: int = 1,
     tmp_dir: Path | None = None,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
 ) -> list[LoadResult]:
     """Load the table's files for the days into raw/quarantine/audit, replacing those partitions.
 
@@ -420,8 +427,6 @@ def ingest_range(
         for i, ((day, rel), sha) in enumerate(zip(present, shas, strict=True))
     ]
     loaded_at = datetime.now(UTC)
-    # Staging numbers lines with row_number() OVER (): it needs the file's order.
-    con.execute("SET preserve_insertion_order = true")
     con.execute("BEGIN TRANSACTION")
     try:
         delete_partitions(con, table.raw_table, days)
@@ -438,7 +443,12 @@ def ingest_range(
                 "duplicate_delivery",
                 note,
             )
-        loads = _load_files(con, table, load, loaded_at, future_tolerance_days, tmp_dir) if load else {}
+        loads: dict[int, FileLoad] = {}
+        for batch in text_batches(load, batch_bytes):
+            # Staging numbers lines with row_number() OVER (): it needs the file's order.
+            con.execute("SET preserve_insertion_order = true")
+            loads.update(_load_files(con, table, batch, loaded_at, future_tolerance_days, tmp_dir))
+            drop_temp(con)
         for d in files:
             if d.f in loads:
                 results[d.day].files.append(loads[d.f])
@@ -455,6 +465,21 @@ def ingest_range(
         for leftover in tmp_dir.glob("_utf8_*") if tmp_dir.exists() else []:
             leftover.unlink(missing_ok=True)
     return [results[day] for day in days]
+
+
+def text_batches(files: list[Delivery], batch_bytes: int) -> list[list[Delivery]]:
+    """Consecutive runs of files (in the given day order) of about batch_bytes of text each."""
+    batches: list[list[Delivery]] = []
+    size = 0
+    for d in files:
+        weight = d.path.stat().st_size * (GZIP_EXPANSION if d.path.suffix == ".gz" else 1)
+        if batches and size + weight <= batch_bytes:
+            batches[-1].append(d)
+            size += weight
+        else:
+            batches.append([d])
+            size = weight
+    return batches
 
 
 def ingest_table(

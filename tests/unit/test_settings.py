@@ -72,6 +72,7 @@ def test_every_setting_survives_the_trip_through_the_dagster_resource(tmp_path: 
         dbt_threads=2,
         late_arrival_days=3,
         future_tolerance_days=2,
+        ingest_batch_mb=7,
         export_pseudonymize=False,
         export_hash_key="k",
         export_pii_columns=("email",),
