@@ -112,18 +112,7 @@ def test_reading_a_range_in_many_passes_gives_the_same_tables_as_one_pass(tier_s
     from pipelines.ingest.contracts import table_for_raw
     from pipelines.ingest.load import GZIP_EXPANSION
     from pipelines.partitions import inbox_days
-
-    def snapshot(con: duckdb.DuckDBPyConnection, raw_table: str) -> dict[str, list[tuple]]:
-        return {
-            "raw": con.execute(f"SELECT * EXCLUDE (_loaded_at) FROM raw.{raw_table} ORDER BY ALL").fetchall(),
-            "quarantine": con.execute(
-                f"SELECT * EXCLUDE (_loaded_at) FROM quarantine.{raw_table} ORDER BY ALL"
-            ).fetchall(),
-            "audit": con.execute(
-                "SELECT * EXCLUDE (loaded_at) FROM audit.load_log WHERE raw_table = ? ORDER BY ALL",
-                [raw_table],
-            ).fetchall(),
-        }
+    from tests.ingest.conftest import snapshot
 
     settings = tier_s.settings
     contracts = load_contracts(settings.contracts_dir)
