@@ -239,8 +239,8 @@ def prepare_dagster_home(settings: Settings, env: MutableMapping[str, str] | Non
     home = settings.dagster_home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     copy = home / "dagster.yaml"
-    wanted = DAGSTER_YAML.read_text()
-    if not copy.exists() or (copy.read_text().startswith(MANAGED_MARKER) and copy.read_text() != wanted):
+    current = copy.read_text() if copy.exists() else None
+    if current is None or (current.startswith(MANAGED_MARKER) and current != DAGSTER_YAML.read_text()):
         shutil.copyfile(DAGSTER_YAML, copy)
     env["DAGSTER_HOME"] = str(home)
     return home

@@ -467,12 +467,17 @@ def ingest_range(
     return [results[day] for day in days]
 
 
+def text_bytes(path: Path) -> int:
+    """About how much text a delivered file holds (gzip at its expanded size)."""
+    return path.stat().st_size * (GZIP_EXPANSION if path.suffix == ".gz" else 1)
+
+
 def text_batches(files: list[Delivery], batch_bytes: int) -> list[list[Delivery]]:
     """Consecutive runs of files (in the given day order) of about batch_bytes of text each."""
     batches: list[list[Delivery]] = []
     size = 0
     for d in files:
-        weight = d.path.stat().st_size * (GZIP_EXPANSION if d.path.suffix == ".gz" else 1)
+        weight = text_bytes(d.path)
         if batches and size + weight <= batch_bytes:
             batches[-1].append(d)
             size += weight

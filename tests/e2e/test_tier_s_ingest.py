@@ -110,7 +110,7 @@ def test_reading_a_range_in_many_passes_gives_the_same_tables_as_one_pass(tier_s
     duplicates, late events and unknown references get the same verdicts either way."""
     from pipelines.ingest import ingest_range, load_contracts
     from pipelines.ingest.contracts import table_for_raw
-    from pipelines.ingest.load import GZIP_EXPANSION
+    from pipelines.ingest.load import text_bytes
     from pipelines.partitions import inbox_days
     from tests.ingest.conftest import snapshot
 
@@ -123,11 +123,7 @@ def test_reading_a_range_in_many_passes_gives_the_same_tables_as_one_pass(tier_s
             for raw_table in RAW_TABLES:
                 table = table_for_raw(contracts, raw_table)
                 files = [settings.inbox_dir / table.file_for(d) for d in days]
-                text = sum(
-                    f.stat().st_size * (GZIP_EXPANSION if f.suffix == ".gz" else 1)
-                    for f in files
-                    if f.exists()
-                )
+                text = sum(text_bytes(f) for f in files if f.exists())
                 batch_bytes = 1 << 40 if label == "one pass" else text // 3 + 1
                 ingest_range(
                     con, table, settings.inbox_dir, days, tmp_dir=tmp_path / "t", batch_bytes=batch_bytes

@@ -48,11 +48,7 @@ def test_runs_written_through_the_cache_read_back_by_stock_dagster(tmp_path: Pat
         assert result.success
         run_id = result.run_id
 
-    stock = tmp_path / "stock"
-    stock.mkdir()
-    (stock / "dagster.yaml").write_text(
-        yaml.safe_dump({"telemetry": {"enabled": False}, "storage": {"sqlite": {"base_dir": str(home)}}})
-    )
+    stock = _home(tmp_path / "stock", {"sqlite": {"base_dir": str(home)}})
     with dg.DagsterInstance.from_config(str(stock)) as instance:
         assert type(instance.event_log_storage).__name__ == "SqliteEventLogStorage"
         assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
