@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TIER ?= M
 SEED ?= 42
+# Test files run in this many pytest-xdist workers (a file's tests stay together: module fixtures build once).
+TEST_WORKERS ?= 2
 
 # Nothing may wait on the network: telemetry off for dbt and Dagster.
 export DO_NOT_TRACK := 1
@@ -51,7 +53,7 @@ browser:
 
 test: $(STAMP) dagster-home browser
 	$(BIN)/ruff check pipelines tests notebooks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests notebooks

@@ -25,6 +25,19 @@ class TierRun:
     run_seconds: float
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Parse the dbt project once, before pytest-xdist starts its workers.
+
+    Every worker builds Dagster definitions, which parse dbt when the manifest is missing or
+    stale; two workers parsing at once could read each other's half-written manifest.
+    """
+    if hasattr(session.config, "workerinput"):  # a worker: the controller has parsed already
+        return
+    from pipelines.transform import ensure_manifest
+
+    ensure_manifest(Settings())
+
+
 @pytest.fixture(scope="session")
 def tier_s(tmp_path_factory: pytest.TempPathFactory) -> TierRun:
     """Tier S generated with seed 42 and run through the whole job (ingest, checks, dbt, publish)."""
