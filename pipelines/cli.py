@@ -254,6 +254,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         regenerate=args.regenerate,
         write_markdown=not args.no_markdown,
         note=args.note,
+        incremental=args.incremental,
     )
     from pipelines.bench import render_markdown
 
@@ -316,6 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--regenerate", action="store_true", help="regenerate the tier's data to time generation"
     )
     bench.add_argument("--no-markdown", action="store_true", help="do not update BENCHMARKS.md")
+    bench.add_argument(
+        "--incremental",
+        choices=["new-day", "restate"],
+        default="new-day",
+        help="new-day: the last day on a history built without it (default); restate: the last day run "
+        "again on the full build (same work, one history build less, for tier L)",
+    )
     bench.set_defaults(func=cmd_bench)
 
     quar = sub.add_parser("quarantine", help="rejected rows by table and reason, or one table's rows")

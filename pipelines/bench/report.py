@@ -74,7 +74,13 @@ def _pipeline(r: Mapping[str, Any]) -> list[str]:
     ]
     if inc["available"]:
         lines += [
-            f"| incremental `{inc['command']}` on {inc['base_days']} built days | {_n(inc['wall_seconds'])} s = "
+            f"| incremental `{inc['command']}` "
+            + (
+                "again on the full build"
+                if inc.get("mode") == "restate"
+                else f"on {inc['base_days']} built days"
+            )
+            + f" | {_n(inc['wall_seconds'])} s = "
             f"{_n(inc['ratio_to_full_build'])} × full build (dbt {_n(inc['phase_seconds']['dbt'])} s, "
             f"outside steps {_n(inc['outside_steps_seconds'])} s); peak RSS {gib(inc['peak_rss_bytes'])} GiB |",
         ]

@@ -95,3 +95,34 @@ def test_benchmarks_md_block_rewritten_and_hand_text_kept(bench_xs: tuple[dict, 
     assert block.startswith("<!-- bench:XS:begin -->\n### Tier XS\n")
     assert block.endswith("<!-- bench:XS:end -->\n")
     assert "stale figures" not in block and "c360 bench --tier XS" in block
+
+
+def test_restated_day_measures_the_last_day_again_on_the_full_build(
+    bench_xs: tuple[dict, Path, Path],
+) -> None:
+    """`--incremental restate` (tier L): the newest day run again on the full build changes nothing."""
+    import duckdb
+
+    from pipelines.bench.harness import _restated_day
+    from pipelines.partitions import inbox_days
+
+    results, path, _ = bench_xs
+    settings = Settings(data_dir=path.parent / "XS", tier="XS", duckdb_memory_limit="1GB")
+    datamart = settings.data_dir / "runs" / "full" / "warehouse" / "datamart.duckdb"
+
+    def counts() -> dict[str, int]:
+        with duckdb.connect(str(datamart), read_only=True) as con:
+            tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()
+            return {
+                f"{s}.{t}": con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in tables
+            }
+
+    before = counts()
+    days = inbox_days(settings.inbox_dir)
+    restated = _restated_day(settings, days, 1, results["full_build"], 1_000_000_000, lambda _m: None)
+    assert set(restated) >= PIPELINE_RUN
+    assert restated["mode"] == "restate" and restated["base_days"] == len(days) == 7
+    assert restated["day"] == days[-1].isoformat()
+    assert _is_number(restated["ratio_to_full_build"]) and restated["wall_seconds"] > 0
+    assert restated["step_seconds"], "no step of the restating run was read back"
+    assert len(before) > 10 and counts() == before
