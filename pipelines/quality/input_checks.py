@@ -9,6 +9,10 @@ day-over-day change in volume (a truncated or doubled delivery). Thresholds live
 thresholds.yml; the future tolerance is the pipeline setting C360_FUTURE_TOLERANCE_DAYS
 (the same value ingest quarantines with), passed in. Each table's checks become one blocking Dagster
 asset check: a failure stops everything downstream in the run.
+
+The suite sees every row of the validated days, a chunk of whole days at a time
+(`validation_chunk_rows`, which bounds memory), reading only the columns it uses. Rows come
+through Arrow (fetch_frame) into the same pandas frame `.df()` gives, at a third of the cost.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
 import yaml
 
 from pipelines.ingest.contracts import TableContract
@@ -182,6 +188,55 @@ def _merge(
     return merged
 
 
+# DuckDB types fetch_frame converts through Arrow; a result with any other type takes `.df()`.
+_ARROW_SAFE = {
+    "varchar", "boolean", "tinyint", "smallint", "integer", "bigint", "float", "double",
+    "decimal", "date", "timestamp", "timestamp with time zone",
+}  # fmt: skip
+# Casts done by DuckDB before Arrow, as `.df()` does them: Arrow's own decimal-to-double cast
+# differs from DuckDB's in the last bit (13 % of the DECIMAL(14,2) cents in ±100,000, measured).
+_DUCKDB_CASTS = {"decimal": "DOUBLE", "date": "TIMESTAMP"}
+# Where `.df()` gives pandas' nullable dtypes: Arrow alone would turn NULL integers into NaN floats.
+_NULLABLE: dict[pa.DataType, pd.api.extensions.ExtensionDtype] = {
+    pa.int8(): pd.Int8Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
+
+
+def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pd.DataFrame:
+    """The query's rows as the pandas frame `.df()` gives, through Arrow: 3x faster.
+
+    `.df()` took 0.36 s for a 0.53M-row clickstream chunk, this 0.13 s: `.df()` makes each
+    VARCHAR a Python string that pandas then packs into Arrow again; Arrow hands them over.
+    Types are converted as `.df()` converts them (DECIMAL to double and DATE to timestamp by
+    DuckDB; integers and booleans nullable only when the column holds a NULL; an all-NULL
+    VARCHAR as None objects), so frames, and with them GX outcomes and samples (a NULL shows
+    as "None" or "nan"), are the same: tests/quality/test_fetch_frame.py.
+    """
+    rel = con.sql(sql, params=params)
+    kinds = [t.id for t in rel.types]
+    if not set(kinds) <= _ARROW_SAFE:
+        return rel.df()
+    if set(kinds) & _DUCKDB_CASTS.keys():
+        quoted = ['"' + c.replace('"', '""') + '"' for c in rel.columns]
+        casts = [
+            f"CAST({q} AS {_DUCKDB_CASTS[k]}) AS {q}" if k in _DUCKDB_CASTS else q
+            for q, k in zip(quoted, kinds, strict=True)
+        ]
+        rel = rel.project(", ".join(casts))
+    table = rel.to_arrow_table()
+    frame = table.to_pandas(types_mapper=_NULLABLE.get)
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if column.type in _NULLABLE and column.null_count == 0:
+            frame[name] = frame[name].to_numpy(dtype=column.type.to_pandas_dtype())
+        elif pa.types.is_string(column.type) and column.null_count == len(frame):
+            frame[name] = pd.Series([None] * len(frame), dtype=object)  # as `.df()`: None, not NaN
+    return frame
+
+
 def _validate_in_chunks(
     con: duckdb.DuckDBPyConnection,
     table: TableContract,
@@ -209,12 +264,10 @@ def _validate_in_chunks(
         "GROUP BY 1 ORDER BY 1",
         [days[0], days[-1]],
     ).fetchall()
+    sql = f"SELECT {cols} FROM raw.{table.raw_table} WHERE _partition BETWEEN ? AND ?"
     per_chunk: list[list[ExpectationOutcome]] = []
     for chunk in _day_chunks(day_rows, thresholds.validation_chunk_rows):
-        frame = con.execute(
-            f"SELECT {cols} FROM raw.{table.raw_table} WHERE _partition BETWEEN ? AND ?",
-            [chunk[0], chunk[-1]],
-        ).df()
+        frame = fetch_frame(con, sql, [chunk[0], chunk[-1]])
         report.rows_validated += len(frame)
         per_chunk.append(validate_frame(table.raw_table, frame, expectations, thresholds.sample_size))
         del frame
