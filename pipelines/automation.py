@@ -41,14 +41,21 @@ def _is_settled(path: Path, settle_seconds: int, now: float) -> bool:
 
 
 def missing_files(settings: Settings, day: date, now: float | None = None) -> list[str]:
-    """Contract files for the day that are not (yet, or not completely) in the inbox."""
+    """Contract files for the day that are not (yet, or not completely) in the inbox.
+
+    A file counts as delivered under its contract name or gzip-compressed (`.gz` added);
+    a day with both is ready too, and its run fails naming the ambiguous delivery.
+    """
     now = time.time() if now is None else now
     tables = all_tables(load_contracts(settings.contracts_dir))
-    return sorted(
-        t.file_for(day)
-        for t in tables
-        if not _is_settled(settings.inbox_dir / t.file_for(day), settings.inbox_settle_seconds, now)
-    )
+    missing = []
+    for t in tables:
+        found = t.delivered_files(settings.inbox_dir, day)
+        if not found or not all(
+            _is_settled(settings.inbox_dir / rel, settings.inbox_settle_seconds, now) for rel in found
+        ):
+            missing.append(t.file_for(day))
+    return sorted(missing)
 
 
 def ready_days(settings: Settings, now: float | None = None) -> list[date]:

@@ -32,8 +32,8 @@ class ScanFloor:
 
 
 def table_files(inbox_dir: Path, table: TableContract) -> list[Path]:
-    """Every delivered file of the table in the inbox, whatever its day."""
-    return sorted(inbox_dir.glob(table.path.replace("{date}", "*")))
+    """Every delivered file of the table in the inbox, whatever its day, plain or gzip-compressed."""
+    return sorted({p for pattern in table.file_patterns() for p in inbox_dir.glob(pattern)})
 
 
 def _literal(value: str) -> str:

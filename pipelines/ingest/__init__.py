@@ -8,10 +8,11 @@ from pipelines.ingest.contracts import (
     TableContract,
     load_contracts,
 )
-from pipelines.ingest.errors import IngestError
+from pipelines.ingest.errors import AmbiguousDeliveryError, IngestError
 from pipelines.ingest.load import FileLoad, LoadResult, ensure_schemas, ingest_range, ingest_table
 
 __all__ = [
+    "AmbiguousDeliveryError",
     "Column",
     "ContractError",
     "FileLoad",

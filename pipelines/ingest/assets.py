@@ -144,7 +144,7 @@ def _ingest_asset(
         for result in results:
             day = result.partition
             if not result.files:
-                context.log.info(f"{day}: no file {contract.file_for(day)}, 0 rows")
+                context.log.info(f"{day}: no file {' nor '.join(contract.file_names(day))}, 0 rows")
             for f in result.files:
                 context.log.info(
                     f"{day}: {f.source_file}: read {f.rows_read}, loaded {f.rows_loaded}, "

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from pipelines.ingest.errors import AmbiguousDeliveryError
+
 FORMATS = {"csv", "jsonl", "log"}
 LOG_FORMATS = {"combined", "common"}
 DELIVERIES = {"snapshot", "changes"}
@@ -24,6 +26,9 @@ _TYPE = re.compile(
     r"^(VARCHAR|DATE|TIMESTAMP|TIMESTAMPTZ|BOOLEAN|SMALLINT|INTEGER|BIGINT|DOUBLE|DECIMAL\(\d+,\d+\))$"
 )
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+# Any file of a contract may also be delivered gzip-compressed under its name plus this suffix;
+# the readers decompress by the suffix.
+GZIP_SUFFIX = ".gz"
 
 # Dialect keys a source's `defaults:` block or a table may set, with their defaults.
 DIALECT_DEFAULTS: dict[str, Any] = {
@@ -103,8 +108,40 @@ class TableContract:
     source_tables: dict[str, str] = field(default_factory=dict)
 
     def file_for(self, day: date) -> str:
-        """Inbox-relative path of the file delivered for a day."""
+        """Inbox-relative path the contract names for a day's file."""
         return self.path.format(date=day.isoformat())
+
+    def file_names(self, day: date) -> tuple[str, ...]:
+        """Every inbox-relative name a day's file may be delivered under.
+
+        The contract's path and, unless that names a compressed file already, the same path
+        gzip-compressed (`crm/2025-09-01/customers.csv.gz`).
+        """
+        rel = self.file_for(day)
+        return (rel,) if rel.endswith(GZIP_SUFFIX) else (rel, rel + GZIP_SUFFIX)
+
+    def file_patterns(self) -> tuple[str, ...]:
+        """Glob patterns (inbox-relative) matching the table's files of any day, under any name."""
+        pattern = self.path.replace("{date}", "*")
+        return (pattern,) if pattern.endswith(GZIP_SUFFIX) else (pattern, pattern + GZIP_SUFFIX)
+
+    def delivered_files(self, inbox_dir: Path, day: date) -> list[str]:
+        """Those of file_names(day) that are in the inbox (two: an ambiguous delivery)."""
+        return [rel for rel in self.file_names(day) if (Path(inbox_dir) / rel).is_file()]
+
+    def delivered_file(self, inbox_dir: Path, day: date) -> str | None:
+        """Inbox-relative path of the file delivered for a day, plain or compressed; None if absent.
+
+        Raises AmbiguousDeliveryError when it is there under both names: loading either
+        could be the wrong one, loading both would count every row twice.
+        """
+        found = self.delivered_files(inbox_dir, day)
+        if len(found) > 1:
+            raise AmbiguousDeliveryError(
+                f"{' and '.join(found)} are both in the inbox for {day.isoformat()}: a day's file is "
+                f"delivered once, plain or gzip-compressed; remove the one that should not be loaded"
+            )
+        return found[0] if found else None
 
     @property
     def column_names(self) -> list[str]:

@@ -215,8 +215,7 @@ def ingest_derived(
     assert table.line_table is not None and table.derive is not None
     line = table.line_table
     ensure_raw_table(con, table)
-    rel = line.file_for(day)
-    path = inbox_dir / rel
+    rel = line.delivered_file(inbox_dir, day)  # plain or gzip-compressed, None if absent
     result = LoadResult(table.raw_table, day)
     loaded_at = datetime.now(UTC)
     # Staging numbers lines with row_number() OVER (): it needs the file's order.
@@ -224,7 +223,8 @@ def ingest_derived(
     con.execute("BEGIN TRANSACTION")
     try:
         delete_partitions(con, table.raw_table, [day])
-        if path.is_file() and table.derive != "interactions":
+        if rel is not None and table.derive != "interactions":
+            path = inbox_dir / rel
             sha = sha256_of(path)
             register_files(con, [Delivery(0, day, rel, path, sha)], future_tolerance_days)
             stage_files(con, [ReadFile(0, path, rel)], line, tmp_dir)

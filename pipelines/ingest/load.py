@@ -420,7 +420,9 @@ def ingest_range(
     results = {day: LoadResult(table.raw_table, day) for day in days}
     if not days:
         return []
-    present = [(day, table.file_for(day)) for day in days if (inbox_dir / table.file_for(day)).is_file()]
+    # Each day's file as delivered, plain or gzip-compressed (raises if both are there).
+    found = [(day, table.delivered_file(inbox_dir, day)) for day in days]
+    present = [(day, rel) for day, rel in found if rel is not None]
     shas = _hashes([inbox_dir / rel for _, rel in present])
     files = [
         Delivery(i, day, rel, inbox_dir / rel, sha)

@@ -269,7 +269,7 @@ def run_input_checks(
     delivered_days = set(inbox_days(inbox_dir))
     for day in (d for d in days if d in delivered_days):
         report.evaluated += 1
-        if day not in loaded and not (inbox_dir / table.file_for(day)).exists():
+        if day not in loaded and not table.delivered_files(inbox_dir, day):
             report.failures.append(
                 {"check": "missing_delivery", "day": day.isoformat(), "expected_file": table.file_for(day)}
             )

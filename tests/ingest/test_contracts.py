@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from pipelines.ingest import ContractError, load_contracts
+from pipelines.ingest import AmbiguousDeliveryError, ContractError, load_contracts
 from tests.ingest.conftest import CONTRACTS
 
 
@@ -18,6 +19,25 @@ def test_default_contracts_load(contracts) -> None:
     assert contracts["crm"].tables["orders"].column("customer_id").source == "customer_id"
     assert contracts["clickstream"].tables["events"].immutable
     assert contracts["crm"].tables["orders"].depends_on == ("customers",)
+
+
+def test_a_days_file_may_also_be_delivered_gzipped(contracts, tmp_path: Path) -> None:
+    day = date(2025, 9, 1)
+    customers = contracts["crm"].tables["customers"]
+    events = contracts["clickstream"].tables["events"]
+    assert customers.file_names(day) == ("crm/2025-09-01/customers.csv", "crm/2025-09-01/customers.csv.gz")
+    assert customers.file_patterns() == ("crm/*/customers.csv", "crm/*/customers.csv.gz")
+    assert events.file_names(day) == ("clickstream/events-2025-09-01.jsonl.gz",)  # compressed already
+    assert customers.delivered_file(tmp_path, day) is None
+    (tmp_path / "crm/2025-09-01").mkdir(parents=True)
+    (tmp_path / "crm/2025-09-01/customers.csv.gz").write_bytes(b"")
+    assert customers.delivered_file(tmp_path, day) == "crm/2025-09-01/customers.csv.gz"
+    (tmp_path / "crm/2025-09-01/customers.csv").write_bytes(b"")
+    assert customers.delivered_files(tmp_path, day) == list(customers.file_names(day))
+    with pytest.raises(
+        AmbiguousDeliveryError, match=r"customers\.csv and crm/2025-09-01/customers\.csv\.gz are both"
+    ):
+        customers.delivered_file(tmp_path, day)
 
 
 @pytest.mark.parametrize(

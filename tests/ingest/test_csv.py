@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest import IngestError, ingest_table
-from tests.ingest.conftest import quarantine, snapshot
+from pipelines.ingest import AmbiguousDeliveryError, IngestError, ingest_table
+from tests.ingest.conftest import gz, quarantine, snapshot
 
 DAY = date(2025, 9, 1)
 
@@ -228,3 +228,49 @@ def test_redelivered_orders_file_is_not_doubled(con, contracts, inbox: Path) -> 
         ("O1", DAY),
         ("O4", DAY),
     ]
+
+
+# ---- compressed deliveries -----------------------------------------------------------
+
+CUSTOMERS = "crm/2025-09-01/customers.csv"
+
+
+def _without_sha(audit_rows: list[tuple]) -> list[tuple]:
+    """Audit rows less sha256 (of the bytes as delivered, so of the compressed bytes for a .gz)."""
+    return [row[:7] + row[8:] for row in audit_rows]
+
+
+def test_gzipped_customers_day_loads_the_same_rows(con, contracts, inbox: Path, tmp_path: Path) -> None:
+    """The same export delivered as customers.csv.gz, no contract change: the same raw rows,
+    quarantine and counts, under the name of the file that was actually delivered."""
+    _customers(con, contracts, inbox)
+    plain = snapshot(con, "crm_customers")
+    gz(inbox / CUSTOMERS, inbox / f"{CUSTOMERS}.gz")
+    (inbox / CUSTOMERS).unlink()
+    with duckdb.connect(str(tmp_path / "gz.duckdb")) as con_gz:
+        (f,) = _customers(con_gz, contracts, inbox).files
+        compressed = snapshot(con_gz, "crm_customers")
+        assert con_gz.execute("SELECT DISTINCT _source_file FROM raw.crm_customers").fetchall() == [
+            (f"{CUSTOMERS}.gz",)
+        ]
+    assert f.source_file == f"{CUSTOMERS}.gz"
+    assert (f.rows_read, f.rows_loaded, f.rows_quarantined, f.rows_repaired) == (9, 3, 6, 1)
+
+    def as_plain(rows: list[tuple]) -> list[tuple]:
+        return sorted(tuple(CUSTOMERS if v == f"{CUSTOMERS}.gz" else v for v in row) for row in rows)
+
+    assert compressed["raw"] and as_plain(compressed["raw"]) == plain["raw"]
+    assert compressed["quarantine"] and as_plain(compressed["quarantine"]) == plain["quarantine"]
+    assert _without_sha(as_plain(compressed["audit"])) == _without_sha(plain["audit"])
+
+
+def test_a_day_delivered_plain_and_gzipped_fails_and_loads_nothing(con, contracts, inbox: Path) -> None:
+    gz(inbox / CUSTOMERS, inbox / f"{CUSTOMERS}.gz")
+    with pytest.raises(AmbiguousDeliveryError) as err:
+        _customers(con, contracts, inbox)
+    assert isinstance(err.value, IngestError)  # the ingest asset fails the run with this message
+    assert str(err.value) == (
+        f"{CUSTOMERS} and {CUSTOMERS}.gz are both in the inbox for 2025-09-01: a day's file is delivered "
+        "once, plain or gzip-compressed; remove the one that should not be loaded"
+    )
+    _assert_nothing_loaded(con, "crm_customers")

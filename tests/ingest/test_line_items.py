@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipelines.ingest import ingest_table, load_contracts
 from pipelines.ingest.contracts import parse_contract
-from tests.ingest.conftest import CONTRACTS, FIXTURES, quarantine, snapshot
+from tests.ingest.conftest import CONTRACTS, FIXTURES, gz, quarantine, snapshot
 
 DAY = date(2025, 9, 1)
 PROFILE = CONTRACTS / "profiles" / "line_items" / "crm.yml"
@@ -86,3 +86,25 @@ def test_line_items_derivation(con, tmp_path: Path) -> None:
     for t in tables.values():
         ingest_table(con, t, inbox, DAY)
     assert {t.raw_table: snapshot(con, t.raw_table) for t in tables.values()} == before
+
+
+def test_line_level_file_delivered_gzipped(con, tmp_path: Path) -> None:
+    """The derived tables find the day's transactions.csv.gz as they find transactions.csv."""
+    plain, compressed = _inbox(tmp_path / "plain"), _inbox(tmp_path / "gz")
+    rel = "crm/2025-09-01/transactions.csv"
+    gz(compressed / rel, compressed / f"{rel}.gz")
+    (compressed / rel).unlink()
+    tables = parse_contract(PROFILE).tables
+    loaded = {}
+    for box in (plain, compressed):
+        results = {name: ingest_table(con, t, box, DAY) for name, t in tables.items()}
+        assert {f.source_file for r in results.values() for f in r.files} == {
+            rel if box == plain else f"{rel}.gz"
+        }
+        loaded[box] = {
+            t.raw_table: con.execute(
+                f"SELECT * EXCLUDE (_loaded_at, _source_file) FROM raw.{t.raw_table} ORDER BY ALL"
+            ).fetchall()
+            for t in tables.values()
+        }
+    assert loaded[plain]["crm_order_lines"] and loaded[compressed] == loaded[plain]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import shutil
 from datetime import date
 from pathlib import Path
@@ -237,3 +238,31 @@ def test_a_day_without_a_file_fails_as_a_missing_delivery(xs: Settings) -> None:
         }
     ]
     assert closed_day.passed, closed_day.failures
+
+
+def test_a_gzipped_file_is_no_missing_delivery(xs: Settings) -> None:
+    """Day 2's customers came as customers.csv.gz: delivered, even where this run loaded nothing for it."""
+    customers = load_contracts(PACKAGE_DIR / "contracts")["crm"].tables["customers"]
+    plain = xs.inbox_dir / "crm" / "2025-09-02" / "customers.csv"
+    plain.with_name("customers.csv.gz").write_bytes(gzip.compress(plain.read_bytes()))
+    plain.unlink()
+    days = [date(2025, 9, d) for d in (1, 2, 3)]
+    con = duckdb.connect()
+    try:
+        for day in (days[0], days[2]):
+            ingest_table(con, customers, xs.inbox_dir, day)
+        report = run_input_checks(
+            con, customers, days, THRESHOLDS, future_tolerance_days=1, inbox_dir=xs.inbox_dir
+        )
+        plain.with_name("customers.csv.gz").unlink()
+        missing = run_input_checks(
+            con, customers, days, THRESHOLDS, future_tolerance_days=1, inbox_dir=xs.inbox_dir
+        )
+    finally:
+        con.close()
+    assert "missing_delivery" not in {f["check"] for f in report.failures}, report.failures
+    assert {
+        "check": "missing_delivery",
+        "day": "2025-09-02",
+        "expected_file": str(plain.relative_to(xs.inbox_dir)),
+    } in missing.failures

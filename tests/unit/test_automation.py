@@ -51,6 +51,17 @@ def test_a_day_is_ready_when_complete_or_when_a_later_day_arrived(settings: Sett
     assert ready_days(settings) == [D1, D2]  # a later day arrived: D2's missing files are not coming
 
 
+def test_a_gzipped_file_counts_as_delivered(settings: Settings) -> None:
+    """Any contract file may come gzip-compressed (`<path>.gz`): the day is complete all the same."""
+    paths = _deliver(settings, D1)
+    csv = [rel for rel in paths if rel.endswith(".csv")]
+    for rel in csv:
+        target = settings.inbox_dir / rel
+        target.rename(target.with_name(target.name + ".gz"))
+    assert csv and missing_files(settings, D1) == []
+    assert ready_days(settings) == [D1]
+
+
 def test_files_still_being_copied_do_not_make_a_day_ready(settings: Settings) -> None:
     _deliver(settings, D1)
     waiting = Settings(data_dir=settings.data_dir, inbox_settle_seconds=30)
