@@ -35,6 +35,13 @@ class Tier:
     clickstream_events: int
     log_lines: int
     days: int
+    # The generator builds and writes clickstream and web logs this many days at a time (0: all
+    # days at once), so its memory is one block's. Another block size draws other random
+    # numbers: XS, S and M stay one block, so their files keep the bytes they always had.
+    block_days: int = 0
+    # The CRM's daily full customer snapshots are delivered gzipped (customers.csv.gz): at tier
+    # L they are about 50 GB of CSV over the year.
+    gzip_customers: bool = False
 
 
 TIERS: dict[str, Tier] = {
@@ -42,7 +49,7 @@ TIERS: dict[str, Tier] = {
     "XS": Tier("XS", 200, 1_000, 10_000, 5_000, 7),
     "S": Tier("S", 2_000, 10_000, 200_000, 100_000, 30),
     "M": Tier("M", 50_000, 400_000, 5_000_000, 2_000_000, 90),
-    "L": Tier("L", 1_000_000, 6_000_000, 30_000_000, 10_000_000, 365),
+    "L": Tier("L", 1_000_000, 6_000_000, 30_000_000, 10_000_000, 365, block_days=30, gzip_customers=True),
 }
 
 

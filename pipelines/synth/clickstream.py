@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from pipelines.synth.timeline import DAY, epoch_s, pick_from, sample_times
+from pipelines.synth.timeline import DAY, Block, epoch_s, pick_from, sample_times
 
 SITE = "https://shop.example.com"
 COLUMNS = [
@@ -140,18 +140,46 @@ def _purchase_sessions(rng: np.random.Generator, web_orders: pl.DataFrame, first
     }
 
 
+SIGNUP_OFFSETS = np.array([-90, 0, 20])
+
+
+def _first_day(first_s: np.ndarray, start_s: int) -> np.ndarray:
+    """Period day of a session's earliest possible event (times before the period are clipped to it)."""
+    return np.maximum(first_s - start_s, 0) // DAY
+
+
+def _signs_up(customers: pl.DataFrame, start_s: int) -> np.ndarray:
+    """Customers who sign up on the site in the period (a sign-up in a store has no session)."""
+    created = customers["created_s"].to_numpy()
+    return (created >= start_s) & (customers["acquisition_channel"] != "store").to_numpy()
+
+
+def fixed_events(customers: pl.DataFrame, web_orders: pl.DataFrame, start: date) -> int:
+    """Events of the purchase and sign-up sessions, which the CRM fixes; browsing makes up the rest."""
+    signups = int(_signs_up(customers, epoch_s(start)).sum())
+    return len(PURCHASE_STEPS) * web_orders.height + len(SIGNUP_OFFSETS) * signups
+
+
 def _signup_sessions(
-    rng: np.random.Generator, customers: pl.DataFrame, first_cookie: np.ndarray, start_s: int
+    rng: np.random.Generator,
+    customers: pl.DataFrame,
+    first_cookie: np.ndarray,
+    start_s: int,
+    block: Block | None,
 ) -> dict:
     created = customers["created_s"].to_numpy()
-    new = np.nonzero((created >= start_s) & (customers["acquisition_channel"] != "store").to_numpy())[0]
+    signs_up = _signs_up(customers, start_s)
+    if block is not None and not block.whole:
+        day = _first_day(created + SIGNUP_OFFSETS[0], start_s)
+        signs_up &= (day >= block.first) & (day < block.end)
+    new = np.nonzero(signs_up)[0]
     n = len(new)
     rows, step = np.repeat(np.arange(n), 3), np.tile(np.arange(3), n)
     cust = new[rows]
     return {
         "session": rows,
         "event": _codes(np.array(["page_view", "signup", "page_view"]))[step],
-        "ts_ms": (created[cust] + np.array([-90, 0, 20])[step]) * 1000 + rng.integers(0, 1000, len(rows)),
+        "ts_ms": (created[cust] + SIGNUP_OFFSETS[step]) * 1000 + rng.integers(0, 1000, len(rows)),
         "cookie": first_cookie[cust],
         "cust": np.where(step >= 1, cust, -1),
         "prod": np.full(len(rows), -1),
@@ -170,6 +198,7 @@ def _browse_sessions(
     product_p: np.ndarray,
     start: date,
     days: int,
+    block: Block | None,
 ) -> dict:
     lengths = rng.geometric(0.16, size=max(n_events // 5, 1))
     lengths = lengths[np.cumsum(lengths) <= n_events]
@@ -178,7 +207,7 @@ def _browse_sessions(
     n_s = len(lengths)
     w = cookies["weight"].to_numpy()
     cookie = rng.choice(cookies.height, n_s, p=w / w.sum())
-    s_start = sample_times(rng, n_s, start, days) * 1000 + rng.integers(0, 1000, n_s)
+    s_start = sample_times(rng, n_s, start, days, block) * 1000 + rng.integers(0, 1000, n_s)
     rows = np.repeat(np.arange(n_s), lengths)
     pos = np.arange(len(rows)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     gaps = rng.exponential(45_000, len(rows)).astype(np.int64)
@@ -223,7 +252,7 @@ def _idx(values: np.ndarray) -> pl.Expr:
 
 def make_events(
     rng: np.random.Generator,
-    n_events: int,
+    n_browse: int,
     start: date,
     days: int,
     customers: pl.DataFrame,
@@ -231,25 +260,39 @@ def make_events(
     web_orders: pl.DataFrame,
     products: pl.DataFrame,
     product_p: np.ndarray,
+    block: Block | None = None,
+    id_base: int = 0,
 ) -> pl.DataFrame:
-    """Clean events sorted by time: ts_ms (UTC epoch ms), session, revenue_cents, contract text columns."""
+    """Clean events sorted by time: ts_ms (UTC epoch ms), session, revenue_cents, contract text columns.
+
+    A purchase session per web order, a sign-up session per customer signing up online,
+    and browsing sessions of n_browse events in all. With a block: only the purchase and
+    sign-up sessions whose earliest possible event falls on the block's days (a session's
+    events never go back in time, so none lands before the block; a few run past its end),
+    and browsing sessions starting on its days. Event ids are id_base plus numbers below
+    3 * (events returned), so blocks given consecutive bases never collide.
+    """
     start_s = epoch_s(start)
     first_cookie = _first_cookie(cookies, customers.height)
+    buying = web_orders
+    if block is not None and not block.whole:
+        day = _first_day(web_orders["order_s"].to_numpy() + PURCHASE_OFFSETS[0], start_s)
+        buying = web_orders.filter(pl.Series((day >= block.first) & (day < block.end)))
     parts = [
-        _purchase_sessions(rng, web_orders, first_cookie),
-        _signup_sessions(rng, customers, first_cookie, start_s),
+        _purchase_sessions(rng, buying, first_cookie),
+        _signup_sessions(rng, customers, first_cookie, start_s, block),
     ]
-    used = sum(len(p["session"]) for p in parts)
     parts.append(
         _browse_sessions(
             rng,
-            max(n_events - used, 0),
+            n_browse,
             cookies,
             customers["created_s"].to_numpy(),
             products.height,
             product_p,
             start,
             days,
+            block,
         )
     )
     offset = 0
@@ -327,5 +370,5 @@ def make_events(
     )
     events = events.sort("ts_ms", "session")
     n = events.height
-    ids = pl.Series(rng.permutation(n * 3)[:n]).cast(pl.String).str.zfill(10)
+    ids = pl.Series(id_base + rng.permutation(n * 3)[:n]).cast(pl.String).str.zfill(10)
     return events.with_columns(event_id="e" + ids)

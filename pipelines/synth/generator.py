@@ -3,6 +3,10 @@
 Each part draws from its own child of one SeedSequence, so changing (say) the weblog
 mix does not reshuffle the customers; nothing reads the clock. Sizes come from the tier
 (settings.TIERS); clickstream and log line counts include planted re-sends and defects.
+
+The CRM is built whole (a million customers and six million orders fit in memory); the
+clickstream and the logs, which dominate, are built, planted and written a block of
+days at a time (the tier's block_days), so memory holds one block of events.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import polars as pl
 from pipelines.settings import TIERS, Settings
 from pipelines.synth import clickstream, customers, defects, orders, products, support, weblogs, writers
 from pipelines.synth.manifest import Manifest
-from pipelines.synth.timeline import epoch_s
+from pipelines.synth.timeline import day_blocks, epoch_s, split_by_weight
 
 Progress = Callable[[str], None]
 STREAMS = [
@@ -95,7 +99,7 @@ def generate(
     inter = defects.plant_interactions(rng["defects"], inter)
 
     say("writing CRM exports")
-    writers.write_crm(out, m, days, cust, prod, planted.orders, planted.lines, inter)
+    writers.write_crm(out, m, days, cust, prod, planted.orders, planted.lines, inter, spec.gzip_customers)
 
     say("building clickstream sessions")
     cookies = clickstream.make_cookies(rng["cookies"], cust)
@@ -106,31 +110,61 @@ def generate(
         )
         .with_row_index("order_idx")
         .with_columns(prod_idx=pl.col("product_id").str.slice(1).cast(pl.Int64) - 1)
+        .select("order_idx", "order_id", "cust_idx", "order_s", "total_cents", "prod_idx")
     )
-    # Re-sent copies add events: draw fewer originals so the written total hits the tier.
+    n_customers, n_orders = cust.height, ords.height
+    # What the events need of the CRM; the rest can go.
+    cust = cust.select("customer_id", "created_s", "acquisition_channel", "engagement")
+    del ords, lines, inter, planted
+    # Re-sent copies add events: draw fewer originals so the written total hits the tier. The
+    # CRM fixes the purchase and sign-up sessions; browsing makes up the rest, spread over the
+    # blocks like the browsing of one block over the days (by day weight), as are the log lines.
     n_clean = round(spec.clickstream_events / (1 + defects.RATES["events_duplicate_key"]))
-    events = clickstream.make_events(
-        rng["events"],
-        n_clean,
-        start,
-        n_days,
-        cust,
-        cookies,
-        web_orders,
-        prod,
-        products.popularity(prod.height),
+    n_browse = max(n_clean - clickstream.fixed_events(cust, web_orders, start), 0)
+    blocks = day_blocks(n_days, spec.block_days)
+    sizes = zip(
+        split_by_weight(n_browse, start, blocks), split_by_weight(spec.log_lines, start, blocks), strict=True
     )
-    pages = weblogs.tracked_pages(events)  # all the logs need: the events themselves can go
-    planted_events, m.late_events = defects.plant_events(rng["plant_events"], events, epoch_s(start), n_days)
-    del events
-    say(f"writing clickstream ({planted_events.height:,} lines)")
-    n_events = writers.write_clickstream(out, m, planted_events, days)
-    del planted_events  # the largest frame: free it before the logs are built
+    n_events = n_log = id_base = 0
+    events_pending = log_pending = None
+    for block, (block_browse, block_lines) in zip(blocks, sizes, strict=True):
+        span = "" if block.whole else f"days {block.first + 1}-{block.end} of {n_days}: "
+        if not block.whole:
+            say(f"{span}building clickstream sessions")
+        events = clickstream.make_events(
+            rng["events"],
+            block_browse,
+            start,
+            n_days,
+            cust,
+            cookies,
+            web_orders,
+            prod,
+            products.popularity(prod.height),
+            block=block,
+            id_base=id_base,
+        )
+        id_base += 3 * events.height
+        pages = weblogs.tracked_pages(events)  # all the logs need: the events themselves can go
+        planted_events, late = defects.plant_events(rng["plant_events"], events, epoch_s(start), n_days)
+        m.late_events += late
+        del events
+        say(f"{span}writing clickstream ({planted_events.height:,} lines)")
+        written, events_pending = writers.write_clickstream(
+            out, m, planted_events, days, block, events_pending
+        )
+        n_events += written
+        del planted_events  # the largest frame: free it before the logs are built
 
-    say("building web server logs")
-    rows = weblogs.make_log_rows(rng["log"], pages, spec.log_lines, start, n_days)
-    say(f"writing web server logs ({rows.height:,} lines)")
-    n_log = writers.write_weblogs(out, m, rng["plant_log"], rows, days)
+        say(f"{span}building web server logs")
+        rows = weblogs.make_log_rows(rng["log"], pages, block_lines, start, n_days, block)
+        del pages
+        say(f"{span}writing web server logs ({rows.height:,} lines)")
+        written, log_pending = writers.write_weblogs(out, m, rng["plant_log"], rows, days, block, log_pending)
+        n_log += written
+        del rows
+    assert events_pending is not None and log_pending is not None
+    assert events_pending.height == log_pending.height == 0, "rows left after the period's last day"
 
     head = {
         "tier": tier,
@@ -145,8 +179,8 @@ def generate(
         tier=tier,
         out_dir=out,
         files=len(m.files),
-        customers=cust.height,
-        orders=ords.height,
+        customers=n_customers,
+        orders=n_orders,
         events=n_events,
         log_lines=n_log,
         defects=sum(d["count"] for d in manifest["defects"]),

@@ -8,6 +8,7 @@ marts have a realistic shape to show.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -37,9 +38,52 @@ def day_weights(start: date, days: int) -> np.ndarray:
     return w / w.sum()
 
 
-def sample_times(rng: np.random.Generator, n: int, start: date, days: int) -> np.ndarray:
-    """n epoch seconds inside [start, start + days) with the weekly and daily rhythm."""
-    d = rng.choice(days, size=n, p=day_weights(start, days))
+@dataclass(frozen=True)
+class Block:
+    """Days [first, first + days) of a period of `period` days: a slice of the period built at once."""
+
+    first: int
+    days: int
+    period: int
+
+    @property
+    def end(self) -> int:
+        """Offset of the first day after the block."""
+        return self.first + self.days
+
+    @property
+    def whole(self) -> bool:
+        return self.first == 0 and self.days == self.period
+
+
+def day_blocks(period: int, block_days: int) -> list[Block]:
+    """The period in consecutive blocks of block_days (the last may be shorter); 0 means one block."""
+    size = block_days if 0 < block_days < period else period
+    return [Block(first, min(size, period - first), period) for first in range(0, period, size)]
+
+
+def split_by_weight(total: int, start: date, blocks: list[Block]) -> list[int]:
+    """total split over the blocks in proportion to their share of the period's day weights (exact sum)."""
+    if len(blocks) == 1:
+        return [total]
+    w = day_weights(start, blocks[0].period)
+    share = np.cumsum([w[b.first : b.end].sum() for b in blocks])
+    bounds = np.round(share / share[-1] * total).astype(np.int64)
+    bounds[-1] = total
+    return np.diff(bounds, prepend=0).tolist()
+
+
+def sample_times(
+    rng: np.random.Generator, n: int, start: date, days: int, block: Block | None = None
+) -> np.ndarray:
+    """n epoch seconds inside [start, start + days) with the weekly and daily rhythm.
+
+    With a block: inside the block's days only, with the same relative day weights.
+    """
+    p, first = day_weights(start, days), 0
+    if block is not None and not block.whole:
+        p, first = p[block.first : block.end] / p[block.first : block.end].sum(), block.first
+    d = first + rng.choice(len(p), size=n, p=p)
     h = rng.choice(24, size=n, p=HOUR_W / HOUR_W.sum())
     return epoch_s(start) + d * DAY + h * 3600 + rng.integers(0, 3600, size=n)
 

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.synth.clickstream import BROWSER_UAS, SITE
-from pipelines.synth.timeline import DAY, epoch_s, pick_from, sample_times
+from pipelines.synth.timeline import DAY, Block, epoch_s, pick_from, sample_times
 
 ASSETS = [
     "/static/app.css",
@@ -80,11 +80,17 @@ def tracked_pages(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def make_log_rows(
-    rng: np.random.Generator, events: pl.DataFrame, n_lines: int, start: date, days: int
+    rng: np.random.Generator,
+    events: pl.DataFrame,
+    n_lines: int,
+    start: date,
+    days: int,
+    block: Block | None = None,
 ) -> pl.DataFrame:
     """Log rows (ts seconds, ip, method, path, status, bytes, referrer, user_agent, kind) sorted by time.
 
-    `events` are the clean clickstream events or already tracked_pages(events).
+    `events` are the clean clickstream events or already tracked_pages(events). With a
+    block: `events` are that block's, and the untracked traffic is drawn on its days.
     """
     pages = tracked_pages(events) if "event_type" in events.columns else events
     page_rows = pl.DataFrame(
@@ -122,7 +128,7 @@ def make_log_rows(
         + np.char.mod("%d", rng.integers(1, 254, nb)).astype(object),
     )
     bots = _frame(
-        sample_times(rng, nb, start, days),
+        sample_times(rng, nb, start, days, block),
         bot_ip,
         pick_from(BOT_PATHS, rng.integers(0, len(BOT_PATHS), nb)),
         rng.choice([200, 200, 200, 301, 404], nb),
@@ -132,8 +138,8 @@ def make_log_rows(
     )
     # One aggressive crawler per few days: a burst of requests a few per second, no assets.
     nc = n["burst"]
-    n_bursts = max(days // 3, 1)
-    burst_start = sample_times(rng, n_bursts, start, days)
+    n_bursts = max((block.days if block is not None else days) // 3, 1)
+    burst_start = sample_times(rng, n_bursts, start, days, block)
     which = np.sort(rng.integers(0, n_bursts, nc))
     pos = np.arange(nc) - np.searchsorted(which, which)
     crawler_ip = pick_from(["5.188.62.14", "45.134.26.99", "2a03:b0c0:3:d0::1f2:7001"], which % 3)
@@ -155,7 +161,7 @@ def make_log_rows(
         + ".7"
     )
     untracked = _frame(
-        sample_times(rng, nu, start, days),
+        sample_times(rng, nu, start, days, block),
         un_ip,
         pick_from(PROBE_PATHS, rng.integers(0, len(PROBE_PATHS), nu)),
         rng.choice([200, 200, 404, 404, 500, 403, 502], nu),

@@ -1,14 +1,20 @@
 """Turn the generated frames into the exact files the contracts describe, one day at a time.
 
-CRM CSVs via polars write_csv (customers re-encoded to cp1252), clickstream as JSON lines
-built by polars' struct.json_encode, access logs by vectorized string concatenation;
-gzip with mtime=0 so the same seed always gives the same bytes. Loops here run over
-days only; every row-level operation is a polars expression.
+CRM CSVs via polars write_csv (customers re-encoded to cp1252, gzipped too for tiers
+whose daily full snapshots would not fit on disk), clickstream as JSON lines built by
+string concatenation, access logs by vectorized string concatenation; gzip with mtime=0
+so the same seed always gives the same bytes. Loops here run over days only; every
+row-level operation is a polars expression.
+
+Clickstream and logs are written a block of days at a time (generator.py): rows a block
+made for a day after it (a session running past midnight, a late or re-sent event) are
+returned as `pending` and written with the next block's rows for that day.
 """
 
 from __future__ import annotations
 
 import gzip
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -20,7 +26,7 @@ import pyarrow as pa
 from pipelines.synth import clickstream, customers, defects, orders, products, support
 from pipelines.synth.manifest import Manifest
 from pipelines.synth.orders import cents
-from pipelines.synth.timeline import DAY, epoch_s
+from pipelines.synth.timeline import DAY, Block, epoch_s
 
 ISO_TS = "%Y-%m-%d %H:%M:%S"
 
@@ -43,13 +49,18 @@ class GzipPool:
     """Compress and write day files on two threads (zlib releases the GIL) while polars builds the next.
 
     Output bytes do not depend on the scheduling: each file is compressed on its own.
+    max_pending bounds the files queued (submit waits for the oldest): set it when each
+    file's data is a new buffer (a day's snapshot), not a view into a frame held anyway.
     """
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 2, max_pending: int | None = None) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers)
-        self._jobs: list[Future] = []
+        self._jobs: deque[Future] = deque()
+        self._max_pending = max_pending
 
     def submit(self, path: Path, data: bytes | memoryview) -> None:
+        while self._max_pending is not None and len(self._jobs) >= self._max_pending:
+            self._jobs.popleft().result()
         self._jobs.append(self._pool.submit(write_gzip, path, data))
 
     def __enter__(self) -> GzipPool:
@@ -81,16 +92,35 @@ def joined_lines(lines: pl.Series) -> memoryview:
     return memoryview(arr.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
 
 
-def day_slices(frame: pl.DataFrame, day_col: str, n_days: int) -> list[pl.DataFrame]:
-    """Zero-copy per-day views of a frame already sorted by its day column (partition_by copies)."""
+def day_slices(frame: pl.DataFrame, day_col: str, block: Block) -> tuple[list[pl.DataFrame], pl.DataFrame]:
+    """Zero-copy views of a frame sorted by its day column: one per day of the block, and the later days.
+
+    (partition_by would copy.) No row may be for a day before the block.
+    """
     day = frame[day_col].to_numpy()
     assert (np.diff(day) >= 0).all(), f"frame must be sorted by {day_col}"
-    bounds = np.searchsorted(day, np.arange(n_days + 1))
-    return [frame.slice(int(bounds[i]), int(bounds[i + 1] - bounds[i])) for i in range(n_days)]
+    bounds = np.searchsorted(day, np.arange(block.first, block.end + 1))
+    assert bounds[0] == 0, f"rows for a day before the block (day {block.first})"
+    days = [frame.slice(int(bounds[i]), int(bounds[i + 1] - bounds[i])) for i in range(block.days)]
+    return days, frame.slice(int(bounds[-1]))
+
+
+def detached(frame: pl.DataFrame) -> pl.DataFrame:
+    """A copy sharing no buffer with its source: a slice or filter keeps the whole source's text alive."""
+    return pl.from_arrow(frame.to_arrow())  # type: ignore[return-value]
 
 
 def _ts(col: str, fmt: str = ISO_TS) -> pl.Expr:
     return pl.from_epoch(pl.col(col), time_unit="s").dt.strftime(fmt)
+
+
+def _by_day(frame: pl.DataFrame, day_col: str) -> dict[int, pl.DataFrame]:
+    """Day -> that day's rows, as views of a frame sorted by its day column (rows keep their order)."""
+    day = frame[day_col].to_numpy()
+    assert (np.diff(day) >= 0).all(), f"frame must be sorted by {day_col}"
+    values, first = np.unique(day, return_index=True)
+    ends = [*first[1:], len(day)]
+    return {int(v): frame.slice(int(a), int(b - a)) for v, a, b in zip(values, first, ends, strict=True)}
 
 
 def _count_defects(m: Manifest, table: str, rel: str, frame: pl.DataFrame) -> None:
@@ -107,10 +137,15 @@ def write_crm(
     ords: pl.DataFrame,
     lines: pl.DataFrame,
     inter: pl.DataFrame,
+    gzip_customers: bool = False,
 ) -> None:
-    """Five CSV files per day: customer and product snapshots, that day's orders, lines and contacts."""
+    """Five CSV files per day: customer and product snapshots, that day's orders, lines and contacts.
+
+    gzip_customers: the customer snapshots are delivered compressed (customers.csv.gz).
+    """
     products_csv = csv_text(prod.select(products.COLUMNS)).encode("utf-8")
     o_day = ords["order_s"] // DAY
+    # Only the columns written or counted: the frames are large at tier L.
     ords = ords.with_columns(
         _day=o_day,
         _ret_day=pl.when(pl.col("status") == "returned").then(pl.col("return_s") // DAY).otherwise(-1),
@@ -120,62 +155,70 @@ def write_crm(
         .then(_ts("order_s", defects.FUTURE_YEAR + "-%m-%d %H:%M:%S"))
         .otherwise(_ts("order_s")),
         total_amount=cents("total_cents"),
-    )
+    ).select(*orders.ORDER_COLUMNS, "defect", "_day", "_ret_day")
     lines = lines.with_columns(
         _day=pl.Series(o_day.to_numpy()[lines["order_idx"].to_numpy()]),
         unit_price=cents("unit_cents"),
         discount_amount=cents("disc_cents"),
-    )
+    ).select(*orders.LINE_COLUMNS, "defect", "_day")
     inter = inter.with_columns(
         _day=pl.col("opened_s") // DAY,
         opened_at=pl.when(pl.col("defect") == "missing_required").then(pl.lit("")).otherwise(_ts("opened_s")),
         closed_at=pl.when(pl.col("closed_s") >= 0).then(_ts("closed_s")).otherwise(pl.lit("")),
+    ).select(*support.COLUMNS, "defect", "_day")
+    # Orders, lines and contacts come in time order: a day's rows are a zero-copy slice.
+    by_day = {"lines": _by_day(lines, "_day"), "inter": _by_day(inter, "_day")}
+    placed_by_day = _by_day(ords, "_day")
+    returned_by_day = _by_day(
+        ords.filter(pl.col("_ret_day") >= 0).sort("_ret_day", maintain_order=True), "_ret_day"
     )
-    by_day = {
-        name: dict(frame.partition_by("_day", as_dict=True))
-        for name, frame in (("lines", lines), ("inter", inter))
-    }
-    placed_by_day = dict(ords.partition_by("_day", as_dict=True))
-    returned_by_day = dict(ords.filter(pl.col("_ret_day") >= 0).partition_by("_ret_day", as_dict=True))
     empty_orders = ords.clear()
     cust = customers.prepare(cust)
-    for day in days:
-        folder = f"crm/{day.isoformat()}"
-        key = (epoch_s(day) // DAY,)
-        snap = customers.snapshot(cust, epoch_s(day) + DAY)
-        rel = f"{folder}/customers.csv"
-        write_bytes(out / rel, csv_text(snap.select(customers.COLUMNS), sep=";").encode("cp1252"))
-        m.file(rel, "crm_customers", snap.height)
-        bad = cust.filter((pl.col("created_s") < epoch_s(day) + DAY) & (pl.col("defect") != "")).height
-        m.defect("crm_customers", "invalid_email", rel, bad)
+    # A gzipped snapshot is compressed on the pool's threads while the next one is built; each is
+    # a new buffer, so at most two wait at a time.
+    with GzipPool(max_pending=2) as pool:
+        for day in days:
+            folder = f"crm/{day.isoformat()}"
+            key = epoch_s(day) // DAY
+            snap = customers.snapshot(cust, epoch_s(day) + DAY)
+            data = csv_text(snap.select(customers.COLUMNS), sep=";").encode("cp1252")
+            if gzip_customers:
+                rel = f"{folder}/customers.csv.gz"
+                pool.submit(out / rel, data)
+            else:
+                rel = f"{folder}/customers.csv"
+                write_bytes(out / rel, data)
+            m.file(rel, "crm_customers", snap.height)
+            bad = cust.filter((pl.col("created_s") < epoch_s(day) + DAY) & (pl.col("defect") != "")).height
+            m.defect("crm_customers", "invalid_email", rel, bad)
 
-        rel = f"{folder}/products.csv"
-        write_bytes(out / rel, products_csv)
-        m.file(rel, "crm_products", prod.height)
+            rel = f"{folder}/products.csv"
+            write_bytes(out / rel, products_csv)
+            m.file(rel, "crm_products", prod.height)
 
-        # Orders placed today (a later return shows as completed here), then today's returns.
-        placed = placed_by_day.get(key, empty_orders).with_columns(
-            status=pl.when(pl.col("status") == "returned")
-            .then(pl.lit("completed"))
-            .otherwise(pl.col("status"))
-        )
-        day_orders = pl.concat([placed, returned_by_day.get(key, empty_orders)])
-        rel = f"{folder}/orders.csv"
-        write_bytes(out / rel, csv_text(day_orders.select(orders.ORDER_COLUMNS)).encode("utf-8"))
-        m.file(rel, "crm_orders", day_orders.height)
-        _count_defects(m, "crm_orders", rel, day_orders)
+            # Orders placed today (a later return shows as completed here), then today's returns.
+            placed = placed_by_day.get(key, empty_orders).with_columns(
+                status=pl.when(pl.col("status") == "returned")
+                .then(pl.lit("completed"))
+                .otherwise(pl.col("status"))
+            )
+            day_orders = pl.concat([placed, returned_by_day.get(key, empty_orders)])
+            rel = f"{folder}/orders.csv"
+            write_bytes(out / rel, csv_text(day_orders.select(orders.ORDER_COLUMNS)).encode("utf-8"))
+            m.file(rel, "crm_orders", day_orders.height)
+            _count_defects(m, "crm_orders", rel, day_orders)
 
-        for name, table, cols, fname in (
-            ("lines", "crm_order_lines", orders.LINE_COLUMNS, "order_lines.csv"),
-            ("inter", "crm_interactions", support.COLUMNS, "interactions.csv"),
-        ):
-            part = by_day[name].get(key)
-            if part is None:
-                part = (lines if name == "lines" else inter).clear()
-            rel = f"{folder}/{fname}"
-            write_bytes(out / rel, csv_text(part.select(cols)).encode("utf-8"))
-            m.file(rel, table, part.height)
-            _count_defects(m, table, rel, part)
+            for name, table, cols, fname in (
+                ("lines", "crm_order_lines", orders.LINE_COLUMNS, "order_lines.csv"),
+                ("inter", "crm_interactions", support.COLUMNS, "interactions.csv"),
+            ):
+                part = by_day[name].get(key)
+                if part is None:
+                    part = (lines if name == "lines" else inter).clear()
+                rel = f"{folder}/{fname}"
+                write_bytes(out / rel, csv_text(part.select(cols)).encode("utf-8"))
+                m.file(rel, table, part.height)
+                _count_defects(m, table, rel, part)
 
 
 NULLABLE_EVENT_FIELDS = {
@@ -226,16 +269,34 @@ def event_lines(events: pl.DataFrame) -> pl.Series:
     return line["line"].scatter(broken["_i"], fixed)
 
 
-def write_clickstream(out: Path, m: Manifest, planted: pl.DataFrame, days: list[date]) -> int:
-    """One gzipped JSON-lines file per day (late events and re-sends included); returns lines written."""
-    # Keep only what the files and counts need: partitions copy their columns.
+def write_clickstream(
+    out: Path,
+    m: Manifest,
+    planted: pl.DataFrame,
+    days: list[date],
+    block: Block | None = None,
+    pending: pl.DataFrame | None = None,
+) -> tuple[int, pl.DataFrame]:
+    """One gzipped JSON-lines file per day of the block (late events and re-sends included).
+
+    `planted` are the block's events (defects.plant_events), `pending` the rows earlier
+    blocks left for these days. Returns (lines written, rows left for days after the block).
+    """
+    block = block or Block(0, len(days), len(days))
+    # Keep only what the files and counts need.
     planted = planted.select("_file_day", "_kind", "ts_ms", line=event_lines(planted))
-    parts = day_slices(planted, "_file_day", len(days))
+    if pending is not None and pending.height:
+        # A file lists originals by time, then re-sent copies by their original's time, as one
+        # block's plant_events orders them (a stable sort keeps that order where it holds).
+        planted = pl.concat([pending, planted]).sort(
+            "_file_day", pl.col("_kind") == defects.DUPLICATE, "ts_ms", maintain_order=True
+        )
+    parts, later = day_slices(planted, "_file_day", block)
     kinds = {defects.INVALID_JSON: "invalid_json", defects.MISSING: "missing_required",
              defects.FUTURE: "future_timestamp", defects.DUPLICATE: "duplicate_key"}  # fmt: skip
     total = 0
     with GzipPool() as pool:
-        for i, day in enumerate(days):
+        for i, day in enumerate(days[block.first : block.end]):
             rel = f"clickstream/events-{day.isoformat()}.jsonl.gz"
             part = parts[i]
             pool.submit(out / rel, joined_lines(part["line"]))
@@ -248,7 +309,7 @@ def write_clickstream(out: Path, m: Manifest, planted: pl.DataFrame, days: list[
             ).height
             m.late_by_file[rel] += late
             total += part.height
-    return total
+    return total, detached(later)
 
 
 def log_line(rows: pl.DataFrame) -> pl.Series:
@@ -278,20 +339,36 @@ def log_line(rows: pl.DataFrame) -> pl.Series:
 
 
 def write_weblogs(
-    out: Path, m: Manifest, rng: np.random.Generator, rows: pl.DataFrame, days: list[date]
-) -> int:
-    """One gzipped access log per day, with malformed lines planted; returns lines written."""
+    out: Path,
+    m: Manifest,
+    rng: np.random.Generator,
+    rows: pl.DataFrame,
+    days: list[date],
+    block: Block | None = None,
+    pending: pl.DataFrame | None = None,
+) -> tuple[int, pl.DataFrame]:
+    """One gzipped access log per day of the block, with malformed lines planted.
+
+    `rows` are the block's (weblogs.make_log_rows), `pending` the rows earlier blocks left
+    for these days. Returns (lines written, rows left for days after the block).
+    """
+    block = block or Block(0, len(days), len(days))
     start_s = epoch_s(days[0])
+    if pending is not None and pending.height:
+        rows = pl.concat([pending, rows], how="vertical_relaxed").sort("ts", maintain_order=True)
+    file_day = (rows["ts"] - start_s) // DAY
+    cut = int(np.searchsorted(file_day.to_numpy(), block.end))
+    later, rows = detached(rows.slice(cut)), rows.slice(0, cut)
     line, bad = defects.plant_log_lines(rng, log_line(rows))
-    frame = pl.DataFrame({"line": line, "_bad": bad, "_day": (rows["ts"] - start_s) // DAY})
-    parts = day_slices(frame, "_day", len(days))
+    frame = pl.DataFrame({"line": line, "_bad": bad, "_day": file_day.slice(0, cut)})
+    parts, _ = day_slices(frame, "_day", block)
     total = 0
     with GzipPool() as pool:
-        for i, day in enumerate(days):
+        for i, day in enumerate(days[block.first : block.end]):
             rel = f"weblogs/access-{day.isoformat()}.log.gz"
             part = parts[i]
             pool.submit(out / rel, joined_lines(part["line"]))
             m.file(rel, "weblog_hits", part.height)
             m.defect("weblog_hits", "malformed_line", rel, int(part["_bad"].sum()))
             total += part.height
-    return total
+    return total, later

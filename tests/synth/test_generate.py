@@ -1,7 +1,9 @@
 """The sample-data generator: deterministic, sized, one story across sources, honest manifest.
 
-Most checks run on tier XS (a fraction of a second to generate); the size check runs tier S.
-Each check recomputes from the files themselves what the manifest claims.
+Most checks run on tier XS (a fraction of a second to generate), twice: as XS is (one
+block), and built in blocks of two days with gzipped customer snapshots, the way tier L
+is. The size check runs tier S. Each check recomputes from the files themselves what the
+manifest claims.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import hashlib
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -29,11 +34,25 @@ EMAIL = re.compile(
 )
 
 
+# Tier XS, and XS as tier L builds it: clickstream and logs in blocks of days, customers gzipped.
+VARIANTS = {
+    "XS": TIERS["XS"],
+    "XS-blocks": replace(TIERS["XS"], name="XS-blocks", block_days=2, gzip_customers=True),
+}
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def tier(request: pytest.FixtureRequest) -> Iterator[str]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(TIERS, request.param, VARIANTS[request.param])
+        yield request.param
+
+
 @pytest.fixture(scope="module")
-def xs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def xs(tmp_path_factory: pytest.TempPathFactory, tier: str) -> Path:
     out = tmp_path_factory.mktemp("xs")
     lines: list[str] = []
-    summary = generate(Settings(data_dir=out), "XS", 7, out_dir=out, progress=lines.append)
+    summary = generate(Settings(data_dir=out), tier, 7, out_dir=out, progress=lines.append)
     assert isinstance(summary, GenerateSummary)
     assert len(lines) >= 5, "one progress line per step"
     return out
@@ -56,6 +75,16 @@ def _text_lines(path: Path) -> list[str]:
     return gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()
 
 
+def _bytes(path: Path) -> bytes:
+    """A file's content, decompressed if it was delivered gzipped."""
+    return gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+
+
+def _customer_files(folder: Path) -> list[Path]:
+    """Each day's customer snapshot, plain or gzipped (one per day either way)."""
+    return sorted((folder / "crm").glob("*/customers.csv*"))
+
+
 def _json_or_none(line: str) -> dict | None:
     try:
         return json.loads(line)
@@ -73,13 +102,14 @@ def _events(folder: Path) -> list[tuple[str, int, dict | None]]:
 
 
 def _crm(folder: Path, name: str) -> pl.DataFrame:
-    kw = {"separator": ";", "encoding": "cp1252"} if name == "customers" else {}
+    """Every day's file of a CRM table (plain or gzipped), with `_file` its inbox-relative name."""
+    sep, encoding = (";", "cp1252") if name == "customers" else (",", "utf-8")
     return pl.concat(
         [
-            pl.read_csv(p, infer_schema=False, **kw).with_columns(
-                _file=pl.lit(f"crm/{p.parent.name}/{name}.csv")
-            )
-            for p in sorted((folder / "crm").glob(f"*/{name}.csv"))
+            pl.read_csv(
+                _bytes(p).decode(encoding).encode("utf-8"), separator=sep, infer_schema=False
+            ).with_columns(_file=pl.lit(str(p.relative_to(folder))))
+            for p in sorted((folder / "crm").glob(f"*/{name}.csv*"))
         ]
     )
 
@@ -91,16 +121,16 @@ def _defects(manifest: dict) -> dict[tuple[str, str], dict]:
 # ---- determinism -----------------------------------------------------------------------
 
 
-def test_same_seed_same_bytes_other_seed_other_bytes(xs: Path, tmp_path: Path) -> None:
+def test_same_seed_same_bytes_other_seed_other_bytes(xs: Path, tier: str, tmp_path: Path) -> None:
     again, other = tmp_path / "again", tmp_path / "other"
-    generate(Settings(data_dir=again), "XS", 7, out_dir=again)
-    generate(Settings(data_dir=other), "XS", 8, out_dir=other)
+    generate(Settings(data_dir=again), tier, 7, out_dir=again)
+    generate(Settings(data_dir=other), tier, 8, out_dir=other)
     assert _digest(again) == _digest(xs)
     assert _digest(other) != _digest(xs)
 
 
 def test_gzip_headers_carry_no_time(xs: Path) -> None:
-    for path in [*(xs / "clickstream").glob("*.gz"), *(xs / "weblogs").glob("*.gz")]:
+    for path in xs.rglob("*.gz"):
         assert path.read_bytes()[4:8] == b"\0\0\0\0", path
 
 
@@ -136,8 +166,7 @@ def test_tier_s_sizes_within_five_percent(tmp_path: Path) -> None:
 
 
 def test_customers_file_is_european_cp1252_with_accents(xs: Path) -> None:
-    path = sorted((xs / "crm").glob("*/customers.csv"))[-1]
-    raw = path.read_bytes()
+    raw = _bytes(_customer_files(xs)[-1])
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")  # accented names in cp1252 are not valid UTF-8
     text = raw.decode("cp1252")
@@ -160,7 +189,9 @@ def test_customers_file_is_european_cp1252_with_accents(xs: Path) -> None:
 def test_other_crm_files_have_contract_headers(xs: Path) -> None:
     day = sorted((xs / "crm").iterdir())[3]
     headers = {
-        p.name: p.read_text("utf-8").splitlines()[0] for p in day.iterdir() if p.name != "customers.csv"
+        p.name: p.read_text("utf-8").splitlines()[0]
+        for p in day.iterdir()
+        if not p.name.startswith("customers.csv")
     }
     assert headers["orders.csv"] == "order_id,customer_id,order_ts,channel,status,currency,total_amount"
     assert headers["order_lines.csv"] == "order_id,line_no,product_id,quantity,unit_price,discount_amount"
@@ -313,10 +344,9 @@ def test_manifest_rows_match_every_file(xs: Path, manifest: dict) -> None:
         str(p.relative_to(xs)) for p in xs.rglob("*") if p.is_file() and p.name != "_manifest.json"
     }
     for rel, info in manifest["files"].items():
-        data = (xs / rel).read_bytes()
-        text = gzip.decompress(data).decode() if rel.endswith(".gz") else data.decode("cp1252")
+        text = _bytes(xs / rel).decode("cp1252")  # CRM customers are cp1252, the rest ASCII or UTF-8
         n = len([x for x in text.splitlines() if x])
-        assert n - (1 if rel.endswith(".csv") else 0) == info["rows"], rel
+        assert n - (1 if rel.endswith((".csv", ".csv.gz")) else 0) == info["rows"], rel
     written = manifest["rows_written"]
     bad = Counter()
     for d in manifest["defects"]:
@@ -400,3 +430,34 @@ def test_crm_and_log_defects_match_the_files(xs: Path, manifest: dict) -> None:
     for p in sorted((xs / "weblogs").glob("*.gz")):
         malformed[f"weblogs/{p.name}"] += sum(1 for line in _text_lines(p) if not COMBINED.match(line))
     assert +malformed == defects[("weblog_hits", "malformed_line")]["by_file"]
+
+
+def test_files_list_their_rows_in_time_order(xs: Path) -> None:
+    """Within each day's file, events (late ones first) and log lines come in time order, also
+    where a block of days ends and the next one's rows join the rows it left for that day."""
+    seen: set[str] = set()
+    by_file: dict[str, list[datetime]] = {}
+    for rel, _, e in _events(xs):
+        if not e or not e.get("event_id") or not e.get("event_ts") or e["event_ts"].startswith("2099"):
+            continue  # planted defects
+        if e["event_id"] in seen:
+            continue  # a re-sent copy: after the originals, in its original's order
+        seen.add(e["event_id"])
+        ts = datetime.fromisoformat(e["event_ts"].replace("Z", "+00:00")).astimezone(UTC)
+        by_file.setdefault(rel, []).append(ts)
+    assert len(by_file) == TIERS["XS"].days
+    for rel, times in by_file.items():
+        assert times == sorted(times), rel
+    for path in sorted((xs / "weblogs").glob("*.gz")):
+        stamps = [
+            datetime.strptime(m.group(4), "%d/%b/%Y:%H:%M:%S %z")
+            for m in map(COMBINED.match, _text_lines(path))
+            if m
+        ]
+        assert stamps and stamps == sorted(stamps), path.name
+        assert {t.date().isoformat() for t in stamps} == {path.name[len("access-") : -len(".log.gz")]}
+
+
+def test_customer_snapshots_are_gzipped_only_when_the_tier_says(xs: Path, tier: str) -> None:
+    names = {p.name for p in _customer_files(xs)}
+    assert names == {"customers.csv.gz" if TIERS[tier].gzip_customers else "customers.csv"}

@@ -5,13 +5,16 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
 from pipelines.settings import TIERS, Settings
 from pipelines.synth import generate
+from pipelines.synth.timeline import DAY, Block, day_blocks, epoch_s, sample_times, split_by_weight
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +145,25 @@ def test_manifest_counts_match_the_files(xs: Path) -> None:
         text = gzip.decompress(data).decode() if rel.endswith(".gz") else data.decode("cp1252")
         n = len([x for x in text.splitlines() if x])
         assert n - (1 if rel.endswith(".csv") else 0) == info["rows"], rel
+
+
+def test_day_blocks_cover_the_period_once() -> None:
+    whole = [Block(0, 30, 30)]
+    assert day_blocks(30, 0) == day_blocks(30, 30) == day_blocks(30, 90) == whole and whole[0].whole
+    blocks = day_blocks(7, 2)
+    assert [(b.first, b.days, b.end) for b in blocks] == [(0, 2, 2), (2, 2, 4), (4, 2, 6), (6, 1, 7)]
+    assert not any(b.whole for b in blocks)
+    start = date(2025, 9, 1)
+    sizes = split_by_weight(10_000, start, blocks)
+    assert sum(sizes) == 10_000 and min(sizes) > 0 and sizes[-1] < sizes[0]  # the last block is 1 day
+    assert split_by_weight(10_001, start, whole) == [10_001]
+    assert all(b.period == 30 for b in day_blocks(30, 7)) and len(day_blocks(30, 7)) == 5
+
+
+def test_sample_times_in_a_block_stay_on_its_days() -> None:
+    start = date(2025, 9, 1)
+    ts = sample_times(np.random.default_rng(0), 5_000, start, 30, Block(10, 5, 30))
+    assert set(((ts - epoch_s(start)) // DAY).tolist()) == {10, 11, 12, 13, 14}
+    # The whole period as a block draws exactly the numbers no block draws (tiers XS-M keep their bytes).
+    plain = sample_times(np.random.default_rng(1), 1_000, start, 30)
+    assert (plain == sample_times(np.random.default_rng(1), 1_000, start, 30, Block(0, 30, 30))).all()
