@@ -20,3 +20,32 @@
 {% macro is_sms_contactable(opt_in='sms_opt_in', phone='phone') -%}
     coalesce({{ opt_in }} and {{ phone }} is not null, false)
 {%- endmacro %}
+
+{# The light cleaning of a raw CRM customer row, once for every model that reads raw.crm_customers
+   (stg_crm__customer_snapshots, stg_crm__customer_versions): trim, lower-cased email, upper-cased
+   gender/country, empty -> null, missing opt-ins read as false and a missing consent type as none.
+   Renders the customer_profile_columns() in that order, each `as` its name. #}
+{% macro clean_customer_profile() -%}
+    nullif(lower(trim(email)), '') as email,
+    nullif(trim(first_name), '') as first_name,
+    nullif(trim(last_name), '') as last_name,
+    nullif(trim(phone), '') as phone,
+    birth_date,
+    nullif(upper(trim(gender)), '') as gender,
+    nullif(trim(postal_code), '') as postal_code,
+    nullif(trim(city), '') as city,
+    nullif(upper(trim(country)), '') as country,
+    created_at,
+    updated_at,
+    nullif(trim(acquisition_channel), '') as acquisition_channel,
+    nullif(trim(loyalty_tier), '') as loyalty_tier,
+    coalesce(email_opt_in, false) as email_opt_in,
+    coalesce(nullif(lower(trim(email_consent_type)), ''), 'none') as email_consent_type,
+    coalesce(sms_opt_in, false) as sms_opt_in,
+    consent_updated_at
+{%- endmacro %}
+
+{# md5 of the cleaned profile: equal hashes, equal versions. #}
+{% macro customer_profile_hash() -%}
+    md5(concat_ws('|', {% for a in customer_profile_columns() %}coalesce(cast({{ a }} as varchar), '<null>'){{ ', ' if not loop.last }}{% endfor %}))
+{%- endmacro %}
