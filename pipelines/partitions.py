@@ -19,12 +19,16 @@ def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
 
 
 def inbox_days(inbox_dir: Path) -> list[date]:
-    """Days that have at least one delivered file in the inbox (by the date in its path)."""
+    """Days that have at least one delivered file in the inbox (by the date in its path).
+
+    A folder alone is no delivery: `crm/2025-09-03/` created before its files are copied in
+    does not make the day due.
+    """
     if not inbox_dir.exists():
         return []
     days: set[date] = set()
     for path in inbox_dir.rglob("*"):
-        if path.name.startswith("_") or path.name.startswith("."):
+        if path.name.startswith("_") or path.name.startswith(".") or not path.is_file():
             continue
         match = _DATE_IN_NAME.search(str(path.relative_to(inbox_dir)))
         if match:

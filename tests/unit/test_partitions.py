@@ -22,6 +22,13 @@ def test_inbox_days_reads_dates_from_folders_and_file_names(tmp_path: Path) -> N
     assert inbox_days(tmp_path) == [date(2025, 9, 1), date(2025, 9, 2), date(2025, 9, 3)]
 
 
+def test_an_empty_day_folder_is_no_delivery(tmp_path: Path) -> None:
+    (tmp_path / "crm" / "2025-09-01").mkdir(parents=True)
+    (tmp_path / "crm" / "2025-09-02").mkdir(parents=True)
+    (tmp_path / "crm" / "2025-09-02" / "orders.csv").write_text("x")
+    assert inbox_days(tmp_path) == [date(2025, 9, 2)]
+
+
 def test_inbox_days_of_a_missing_inbox_is_empty(tmp_path: Path) -> None:
     assert inbox_days(tmp_path / "nope") == []
 
