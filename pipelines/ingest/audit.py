@@ -26,12 +26,19 @@ def ensure_audit(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(AUDIT_DDL)
 
 
-def loaded_hashes(con: duckdb.DuckDBPyConnection, raw_table: str) -> dict[str, tuple[str, date]]:
-    """sha256 -> (source_file, partition) of the earliest loaded file with those bytes."""
+def loaded_hashes(
+    con: duckdb.DuckDBPyConnection, raw_table: str, excluding: list[date] | None = None
+) -> dict[str, tuple[str, date]]:
+    """sha256 -> (source_file, partition) of the earliest loaded file with those bytes.
+
+    Partitions in `excluding` (about to be reloaded) do not count.
+    """
     rows = con.execute(
         """SELECT sha256, arg_min(source_file, partition), min(partition) FROM audit.load_log
-        WHERE raw_table = ? AND status = 'loaded' AND sha256 IS NOT NULL GROUP BY sha256""",
-        [raw_table],
+        WHERE raw_table = ? AND status = 'loaded' AND sha256 IS NOT NULL
+          AND NOT list_contains(?::DATE[], partition)
+        GROUP BY sha256""",
+        [raw_table, list(excluding or [])],
     ).fetchall()
     return {sha: (source_file, day) for sha, source_file, day in rows}
 

@@ -274,3 +274,36 @@ def test_a_day_delivered_plain_and_gzipped_fails_and_loads_nothing(con, contract
         "once, plain or gzip-compressed; remove the one that should not be loaded"
     )
     _assert_nothing_loaded(con, "crm_customers")
+
+
+def test_a_failed_later_pass_keeps_the_passes_before_it(con, contracts, inbox: Path) -> None:
+    """A range read in passes commits each pass: a file that fails on day 3 rolls back its pass
+    only; days 1-2 stay loaded, day 3 stays empty, and the next run loads all three as one pass
+    would. The UTF-8 copies of the cp1252 files are gone after every pass."""
+    from pipelines.ingest.load import ingest_range
+
+    table = contracts["crm"].tables["customers"]
+    days = [DAY + timedelta(days=i) for i in range(3)]
+    source = inbox / "crm" / DAY.isoformat() / "customers.csv"
+    for day in days[1:]:
+        (inbox / "crm" / day.isoformat()).mkdir(exist_ok=True)
+        shutil.copyfile(source, inbox / "crm" / day.isoformat() / "customers.csv")
+    bad = inbox / "crm" / days[2].isoformat() / "customers.csv"
+    good = bad.read_bytes()
+    bad.write_bytes(good + b"C9;\x81broken\n")  # 0x81 is no cp1252 character
+    tmp_dir = inbox.parent / "tmp" / "ingest"
+    with pytest.raises(IngestError, match="is not valid cp1252"):
+        ingest_range(con, table, inbox, days, tmp_dir=tmp_dir, batch_bytes=1)
+    loaded = con.execute("SELECT DISTINCT partition FROM audit.load_log ORDER BY 1").fetchall()
+    assert [d for (d,) in loaded] == days[:2]
+    assert con.execute(
+        "SELECT count(*) FROM raw.crm_customers WHERE _partition = ?", [days[2]]
+    ).fetchone() == (0,)
+    assert not list(tmp_dir.glob("_utf8_*"))
+
+    bad.write_bytes(good)
+    ingest_range(con, table, inbox, days, tmp_dir=tmp_dir, batch_bytes=1)
+    in_passes = snapshot(con, "crm_customers")
+    ingest_range(con, table, inbox, days, tmp_dir=tmp_dir)  # one pass
+    assert snapshot(con, "crm_customers") == in_passes
+    assert len(in_passes["audit"]) == 3 and in_passes["raw"]
