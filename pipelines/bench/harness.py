@@ -134,17 +134,31 @@ def _restated_day(
     for i in range(repeat):
         progress(f"incremental {i + 1}/{repeat}: c360 run --date {days[-1]} again on the full build")
         runs.append(build.incremental_day(run_settings, days[-1], label=f"restate-{i + 1}"))
+    base = {
+        "base_days": len(days),
+        "base_command": full["command"],
+        "base_wall_seconds": full["wall_seconds"],
+    }
+    return _incremental_figures("restate", days[-1], base, runs, limit, full["wall_seconds"])
+
+
+def _incremental_figures(
+    mode: str,
+    day: Any,
+    base: Mapping[str, Any],
+    runs: Sequence[build.BuildRun],
+    limit: int | None,
+    full_wall: float,
+) -> dict[str, Any]:
     figures = _pipeline_figures(runs, limit)
     return {
         "available": True,
         "reason": None,
-        "mode": "restate",
-        "day": days[-1].isoformat(),
-        "base_days": len(days),
-        "base_command": full["command"],
-        "base_wall_seconds": full["wall_seconds"],
+        "mode": mode,
+        "day": day.isoformat(),
+        **base,
         **figures,
-        "ratio_to_full_build": ratio(figures["wall_seconds"], full["wall_seconds"]),
+        "ratio_to_full_build": ratio(figures["wall_seconds"], full_wall),
     }
 
 
@@ -172,18 +186,12 @@ def _incremental(
         progress(f"incremental {i + 1}/{repeat}: c360 run --date {days[-1]}")
         runs.append(build.incremental_day(run_settings, days[-1], label=f"incremental-{i + 1}"))
     shutil.rmtree(keep, ignore_errors=True)
-    figures = _pipeline_figures(runs, limit)
-    return {
-        "available": True,
-        "reason": None,
-        "mode": "new-day",
-        "day": days[-1].isoformat(),
+    history = {
         "base_days": len(days) - 1,
         "base_command": " ".join(["c360", *base.argv[1:]]),
         "base_wall_seconds": base.run.wall_seconds,
-        **figures,
-        "ratio_to_full_build": ratio(figures["wall_seconds"], full_wall),
     }
+    return _incremental_figures("new-day", days[-1], history, runs, limit, full_wall)
 
 
 def _scans(settings: Settings, repeat: int, progress: Progress) -> tuple[list[ScanFloor], list[Any]]:
