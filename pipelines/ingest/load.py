@@ -1,5 +1,5 @@
-"""Load one table's files for a range of days: stage every file with DuckDB's readers in
-one pass, check in SQL once, write raw, quarantine and audit in one transaction.
+"""Load one table's files for a range of days: stage the files with DuckDB's readers in as
+few passes as memory allows, check in SQL, write raw, quarantine and audit per pass.
 
 Why a range at once: a daily run is one file per table, but a backfill arrives as one
 Dagster run with all its days (single-run backfill policy). Per-day loads paid a fixed
