@@ -608,3 +608,20 @@ def test_business_tests_catch_planted_defects(dbt_warehouse) -> None:
             con.execute(defect)
         result = wh.dbt("test", "-s", test_name, check=False)
         assert result.returncode != 0 and "FAIL" in result.stdout, (test_name, defect)
+
+
+def test_snapshot_tests_check_the_run_window_only(dbt_warehouse) -> None:
+    """The customer snapshot tests read the run's days: a bad consent type planted on
+    2025-03-29 fails them for a run over every day, not for the 2025-03-31 run."""
+    wh = dbt_warehouse("raw_small.sql")
+    wh.execute(
+        "UPDATE raw.crm_customers SET email_consent_type = 'sometimes' "
+        "WHERE customer_id = 'C01' AND _partition = DATE '2025-03-29'"
+    )
+    wh.dbt("run", "-s", "stg_crm__customer_snapshots")
+    selection = ("test", "-s", "stg_crm__customer_snapshots")
+    day = {"min_date": "2025-03-31", "max_date": "2025-04-01"}
+    assert wh.dbt(*selection, vars=day, check=False).returncode == 0
+    every_day = wh.dbt(*selection, check=False)
+    assert every_day.returncode != 0
+    assert "FAIL 1 accepted_values_stg_crm__customer_snapshots_email_consent_type" in every_day.stdout
