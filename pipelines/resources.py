@@ -88,6 +88,7 @@ class PipelineSettingsResource(dg.ConfigurableResource):
     duckdb_memory_limit: str = Settings.duckdb_memory_limit
     duckdb_threads: int = Settings.duckdb_threads
     dbt_threads: int = Settings.dbt_threads
+    dbt_keep_run_targets: int = Settings.dbt_keep_run_targets
     late_arrival_days: int = Settings.late_arrival_days
     future_tolerance_days: int = Settings.future_tolerance_days
     ingest_batch_mb: int = Settings.ingest_batch_mb
@@ -118,6 +119,7 @@ class PipelineSettingsResource(dg.ConfigurableResource):
             duckdb_memory_limit=self.duckdb_memory_limit,
             duckdb_threads=self.duckdb_threads,
             dbt_threads=self.dbt_threads,
+            dbt_keep_run_targets=self.dbt_keep_run_targets,
             late_arrival_days=self.late_arrival_days,
             future_tolerance_days=self.future_tolerance_days,
             ingest_batch_mb=self.ingest_batch_mb,
@@ -147,6 +149,7 @@ class PipelineSettingsResource(dg.ConfigurableResource):
             duckdb_memory_limit=s.duckdb_memory_limit,
             duckdb_threads=s.duckdb_threads,
             dbt_threads=s.dbt_threads,
+            dbt_keep_run_targets=s.dbt_keep_run_targets,
             late_arrival_days=s.late_arrival_days,
             future_tolerance_days=s.future_tolerance_days,
             ingest_batch_mb=s.ingest_batch_mb,

@@ -118,6 +118,9 @@ class Settings:
     duckdb_memory_limit: str = "3GB"
     duckdb_threads: int = 2
     dbt_threads: int = 1
+    # dagster-dbt gives every dbt invocation its own target folder (manifest, compiled SQL,
+    # logs: ~14 MB at tier M); the newest this many are kept for debugging, older ones deleted.
+    dbt_keep_run_targets: int = 10
     # Clickstream events may arrive up to this many days late (in a later day's file).
     late_arrival_days: int = 1
     # A timestamp later than the file's day plus this tolerance is "in the future".
@@ -208,6 +211,7 @@ class Settings:
             duckdb_memory_limit=env.get("C360_DUCKDB_MEMORY_LIMIT", defaults.duckdb_memory_limit),
             duckdb_threads=_env_int(env, "C360_DUCKDB_THREADS", defaults.duckdb_threads),
             dbt_threads=_env_int(env, "C360_DBT_THREADS", defaults.dbt_threads),
+            dbt_keep_run_targets=_env_int(env, "C360_DBT_KEEP_RUN_TARGETS", defaults.dbt_keep_run_targets),
             late_arrival_days=_env_int(env, "C360_LATE_ARRIVAL_DAYS", defaults.late_arrival_days),
             future_tolerance_days=_env_int(env, "C360_FUTURE_TOLERANCE_DAYS", defaults.future_tolerance_days),
             ingest_batch_mb=_env_int(env, "C360_INGEST_BATCH_MB", defaults.ingest_batch_mb),

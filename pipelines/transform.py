@@ -9,6 +9,7 @@ No `from __future__ import annotations`: Dagster inspects the context annotation
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,6 +119,28 @@ def ensure_manifest(settings: Settings) -> Path:
     return manifest
 
 
+def _last_written(folder: Path) -> float:
+    """dbt appends to the folder's dbt.log all through a run: an in-flight run is always newest."""
+    try:
+        return max(path.stat().st_mtime for path in (folder, folder / "dbt.log") if path.exists())
+    except (OSError, ValueError):  # removed meanwhile by another run's pruning
+        return 0.0
+
+
+def prune_run_targets(target_dir: Path, prefix: str, keep: int) -> list[Path]:
+    """Delete all but the newest `keep` per-invocation target folders `<prefix>-*`.
+
+    dagster-dbt writes each `dbt build` to a folder of its own under target/ (so concurrent
+    runs cannot clobber each other's manifest); nothing removes them, and a daily schedule
+    would grow the project by gigabytes a year. The newest are kept for debugging a run.
+    Returns the folders deleted.
+    """
+    runs = sorted((p for p in target_dir.glob(f"{prefix}-*") if p.is_dir()), key=_last_written, reverse=True)
+    for old in runs[max(keep, 0) :]:
+        shutil.rmtree(old, ignore_errors=True)
+    return runs[max(keep, 0) :]
+
+
 class C360DbtTranslator(DagsterDbtTranslator):
     """Groups come from `meta.dagster.group` in the dbt YAML (the default behaviour)."""
 
@@ -146,8 +169,17 @@ def build_dbt_assets(settings: Settings, partitions_def: dg.PartitionsDefinition
         if created:
             context.log.info(f"no contract loads {', '.join(created)}: created empty for dbt")
         context.log.info(f"dbt build for [{dbt_vars['min_date']}, {dbt_vars['max_date']})")
-        with _patched_env(dbt_env(settings.get())):
-            yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+        try:
+            with _patched_env(dbt_env(settings.get())):
+                yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+        finally:
+            pruned = prune_run_targets(
+                settings.get().dbt_project_dir / DBT_TARGET_DIR,
+                context.op_execution_context.op.name,
+                settings.get().dbt_keep_run_targets,
+            )
+            if pruned:
+                context.log.info(f"removed {len(pruned)} old dbt target folder(s) beyond the newest kept")
 
     return dbt_datamart
 

@@ -70,6 +70,7 @@ def test_every_setting_survives_the_trip_through_the_dagster_resource(tmp_path: 
         duckdb_memory_limit="1GB",
         duckdb_threads=1,
         dbt_threads=2,
+        dbt_keep_run_targets=3,
         late_arrival_days=3,
         future_tolerance_days=2,
         ingest_batch_mb=7,
