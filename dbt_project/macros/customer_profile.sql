@@ -49,3 +49,27 @@
 {% macro customer_profile_hash() -%}
     md5(concat_ws('|', {% for a in customer_profile_columns() %}coalesce(cast({{ a }} as varchar), '<null>'){{ ', ' if not loop.last }}{% endfor %}))
 {%- endmacro %}
+
+{# Whether this run must re-derive the whole SCD2 history of stg_crm__customer_versions (true)
+   or may append the snapshot days after the versioned ones (false). A scalar SQL expression,
+   used both by the model (through run_query, to choose its select) and by the replace_range
+   delete (token __CUSTOMER_VERSIONS_FULL_REBUILD__), which runs before the insert and so sees
+   the same table. Appending is only right when every snapshot day the run delivers is newer
+   than the newest day already versioned: a restated or backfilled day (first delivered day on
+   or before it) changes versions after it, so the history is re-derived. Nothing delivered in
+   the window: append (the days after the versioned ones, usually none). #}
+{% macro customer_versions_full_rebuild(target) -%}
+(
+    select case
+        when versioned_to is null then true
+        when first_delivered is null then false
+        else first_delivered <= versioned_to
+    end
+    from (
+        select
+            (select max(last_seen_on) from {{ target }}) as versioned_to,
+            (select min(_partition) from {{ source('raw', 'crm_customers') }}
+             where {{ in_run_window('_partition') }}) as first_delivered
+    )
+)
+{%- endmacro %}

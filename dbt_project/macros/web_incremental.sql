@@ -48,7 +48,8 @@
     (two sessions merged by a late event) is removed too.
     Config values are rendered when dbt parses the project, so replace_where names the bounds with
     tokens resolved here, at run time: __REBUILD_FROM_DAY__ (web_rebuild_from_day()),
-    __REBUILD_FROM_TS__ and __REBUILD_FROM_DATE__ (int_web_rebuild_window). -#}
+    __REBUILD_FROM_TS__ and __REBUILD_FROM_DATE__ (int_web_rebuild_window), and
+    __CUSTOMER_VERSIONS_FULL_REBUILD__ (customer_versions_full_rebuild(), macros/customer_profile.sql). -#}
 {% macro get_incremental_replace_range_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
@@ -60,6 +61,10 @@
     {%- endif -%}
     {%- if '__REBUILD_FROM_DAY__' in replace_where -%}
         {%- set replace_where = replace_where | replace('__REBUILD_FROM_DAY__', web_rebuild_from_day()) -%}
+    {%- endif -%}
+    {%- if '__CUSTOMER_VERSIONS_FULL_REBUILD__' in replace_where -%}
+        {%- set replace_where = replace_where
+            | replace('__CUSTOMER_VERSIONS_FULL_REBUILD__', customer_versions_full_rebuild(target)) -%}
     {%- endif -%}
     {%- if '__REBUILD_FROM_TS__' in replace_where or '__REBUILD_FROM_DATE__' in replace_where -%}
         {%- set window = ref('int_web_rebuild_window') -%}

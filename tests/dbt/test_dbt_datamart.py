@@ -69,6 +69,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -625,3 +626,65 @@ def test_snapshot_tests_check_the_run_window_only(dbt_warehouse) -> None:
     every_day = wh.dbt(*selection, check=False)
     assert every_day.returncode != 0
     assert "FAIL 1 accepted_values_stg_crm__customer_snapshots_email_consent_type" in every_day.stdout
+
+
+VERSIONS = "SELECT * FROM staging.stg_crm__customer_versions ORDER BY customer_id, version_no"
+VERSIONS_SQL = Path("c360/models/staging/stg_crm__customer_versions.sql")
+
+
+def _versions_branch(wh) -> str:
+    """Which select the last run compiled: the append branch reads the stored current versions."""
+    compiled = (wh.workdir / "target" / "compiled" / VERSIONS_SQL).read_text()
+    return "append" if "carried as (" in compiled else "full"
+
+
+def test_customer_versions_append_a_new_day_and_re_derive_a_restated_one(dbt_warehouse) -> None:
+    """The SCD2 versions built day by day equal the versions built at once.
+
+    03-31 brings C01's new email, C04's consent change, a new customer C13 and a later duplicate
+    line of C03 (ignored: the first line of a file wins) and lacks C07 (C07 keeps its version, last
+    seen 03-30). Run for 03-31 alone on the versions of 03-29..30, the model appends; a restated
+    03-30 (C02 moves to Nice that day only: two more versions) makes it re-derive everything.
+    """
+    new_day = (
+        "INSERT INTO raw.crm_customers SELECT * REPLACE ('C13' AS customer_id, 'new@example.com' AS email, _line_number + 200 AS _line_number) "
+        "FROM raw.crm_customers WHERE customer_id = 'C03' AND _partition = DATE '2025-03-31';"
+        "INSERT INTO raw.crm_customers SELECT * REPLACE ('Brest' AS city, _line_number + 100 AS _line_number) "
+        "FROM raw.crm_customers WHERE customer_id = 'C03' AND _partition = DATE '2025-03-31';"
+    )
+    restated = "UPDATE raw.crm_customers SET city = 'Nice' WHERE customer_id = 'C02' AND _partition = DATE '2025-03-30'"
+    at_once = dbt_warehouse("raw_small.sql")
+    at_once.execute(new_day)
+    at_once.dbt("run", "-s", "stg_crm__customer_versions")
+    expected = at_once.query(VERSIONS)
+    assert len(expected) == 16  # 13 customers, C01 C04 C05 two versions each
+    assert ("C13", 1) in [(r[0], r[1]) for r in expected]
+
+    daily = dbt_warehouse("raw_small.sql")
+    daily.execute(new_day)
+    daily.execute(
+        "CREATE TABLE main.held AS SELECT * FROM raw.crm_customers WHERE _partition = DATE '2025-03-31';"
+        "DELETE FROM raw.crm_customers WHERE _partition = DATE '2025-03-31'"
+    )
+    daily.dbt("run", "-s", "stg_crm__customer_versions")
+    assert daily.query("SELECT max(last_seen_on) FROM staging.stg_crm__customer_versions") == [(MAR30,)]
+    daily.execute("INSERT INTO raw.crm_customers SELECT * FROM main.held")
+    daily.dbt(
+        "run", "-s", "stg_crm__customer_versions", vars={"min_date": "2025-03-31", "max_date": "2025-04-01"}
+    )
+    assert _versions_branch(daily) == "append"
+    assert daily.query(VERSIONS) == expected
+
+    for wh in (at_once, daily):
+        wh.execute(restated)
+    at_once.dbt("run", "-s", "stg_crm__customer_versions", "--full-refresh")
+    daily.dbt(
+        "run", "-s", "stg_crm__customer_versions", vars={"min_date": "2025-03-30", "max_date": "2025-03-31"}
+    )
+    assert _versions_branch(daily) == "full"
+    assert daily.query(VERSIONS) == at_once.query(VERSIONS)
+    assert [r[1:4] for r in daily.query(VERSIONS) if r[0] == "C02"] == [
+        (1, MAR29, MAR30),
+        (2, MAR30, AS_OF),
+        (3, AS_OF, None),
+    ]

@@ -41,6 +41,8 @@ SEED = 42
 RUN_TIME_COLUMNS = {"_loaded_at", "loaded_at", "built_at", "_built_at", "dbt_updated_at", "run_id", "_run_id"}
 EXTRA_TABLES = [
     ("intermediate", "int_identity_links"),
+    # the SCD2 customer versions: appended day by day, or derived from every snapshot at once
+    ("staging", "stg_crm__customer_versions"),
     # the incremental web tables under the marts: re-cut from a watermark, they must match too
     ("intermediate", "int_events_sessionized"),
     ("intermediate", "int_weblog_hits_sessionized"),
