@@ -17,6 +17,9 @@
 --                      (session_key) and the smallest and largest visitor among all such sessions.
 -- Incremental: hits of log sessions starting at or after the watermark are rewritten; tracker
 -- sessions are read only near them.
+-- `matched` and `twins` are materialized CTEs: computed one after the other, not side by side
+-- with the final joins. Inlined, the query ran out of memory at tier L (9.4M page hits against
+-- 30M events at memory_limit 3GB) although each part alone passes (BENCHMARKS.md, Tier L).
 {% set incremental = is_incremental() %}
 with
 {% if incremental %}
@@ -60,7 +63,7 @@ tracker_windows as (
         cast(timezone('UTC', t.window_end + {{ session_timeout() }}) as date)::timestamp,
         interval 1 day)) as d(day)
 ),
-matched as (
+matched as materialized (
     select p.hit_id,
            arg_min(w.session_id, (
                case when p.request_ts < w.window_start then epoch(w.window_start - p.request_ts)
@@ -76,7 +79,7 @@ matched as (
 ),
 -- twins: same visitor and path within the tolerance; bucketed by the tolerance so that only the
 -- three neighbouring buckets are compared (exact: |dt| <= tolerance lies in them)
-twins as (
+twins as materialized (
     select p.hit_id,
            arg_min(e.event_id, (abs(epoch(e.event_ts - p.request_ts)), e.event_id)) as tracker_event_id
     from (
