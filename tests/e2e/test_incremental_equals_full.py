@@ -47,6 +47,9 @@ EXTRA_TABLES = [
     ("intermediate", "int_events_sessionized"),
     ("intermediate", "int_weblog_hits_sessionized"),
     ("intermediate", "int_weblog_sessions"),
+    ("intermediate", "int_weblog_hit_twins"),
+    ("intermediate", "int_weblog_hit_tracker_sessions"),
+    ("intermediate", "int_weblog_hit_matches"),
     ("intermediate", "int_weblog_page_views"),
 ]
 # A summary of the transitions between the snapshots a warehouse took: the incremental one took
