@@ -515,3 +515,23 @@ def test_web_tests_catch_planted_defects(wh, dbt_warehouse) -> None:
         if name in line and ("WARN" if name == warned else "FAIL") in line
     }
     assert flagged == set(PLANTED_DEFECTS), result.stdout[-4000:]
+
+
+def test_session_rules_catch_a_session_whose_start_is_not_its_first_row(wh, dbt_warehouse) -> None:
+    """The session-start half of sessions_follow_the_rules (the planted defect above breaks the
+    pairs half): one row of E3's session claiming a later start fails it, on both web tables."""
+    planted = dbt_warehouse(copy_of=wh)
+    models = ["int_events_sessionized", "int_weblog_hits_sessionized"]
+    before = planted.dbt("test", "-s", *models, check=False)
+    assert before.returncode == 0, before.stdout[-3000:]
+    planted.execute(
+        "UPDATE intermediate.int_events_sessionized SET session_start_ts = session_start_ts + INTERVAL 1 MINUTE"
+        " WHERE event_id = 'E3'"
+    )
+    planted.execute(
+        "UPDATE intermediate.int_weblog_hits_sessionized SET log_session_start_ts = request_ts + INTERVAL 1 SECOND"
+        " WHERE hit_id = (SELECT max(hit_id) FROM intermediate.int_weblog_hits_sessionized)"
+    )
+    result = planted.dbt("test", "-s", *models, check=False)
+    failed = [line for line in result.stdout.splitlines() if "sessions_follow_the_rules" in line and "FAIL" in line]
+    assert len(failed) == 2, result.stdout[-4000:]
