@@ -533,5 +533,7 @@ def test_session_rules_catch_a_session_whose_start_is_not_its_first_row(wh, dbt_
         " WHERE hit_id = (SELECT max(hit_id) FROM intermediate.int_weblog_hits_sessionized)"
     )
     result = planted.dbt("test", "-s", *models, check=False)
-    failed = [line for line in result.stdout.splitlines() if "sessions_follow_the_rules" in line and "FAIL" in line]
+    failed = [
+        line for line in result.stdout.splitlines() if "sessions_follow_the_rules" in line and "FAIL" in line
+    ]
     assert len(failed) == 2, result.stdout[-4000:]
