@@ -255,6 +255,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         write_markdown=not args.no_markdown,
         note=args.note,
         incremental=args.incremental,
+        reuse_full_build=args.reuse_full_build,
     )
     from pipelines.bench import render_markdown
 
@@ -323,6 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="new-day",
         help="new-day: the last day on a history built without it (default); restate: the last day run "
         "again on the full build (same work, one history build less, for tier L)",
+    )
+    bench.add_argument(
+        "--reuse-full-build",
+        action="store_true",
+        help="take the full build (figures and warehouse) from the tier's last bench run and measure "
+        "the rest: for resuming a tier L bench whose later phase failed",
     )
     bench.set_defaults(func=cmd_bench)
 

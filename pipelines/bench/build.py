@@ -33,6 +33,7 @@ class BuildRun:
     run: TreeRun
     step_seconds: dict[str, float] = field(default_factory=dict)
     dbt_execution_seconds: float | None = None
+    peak_rss_step: str | None = None  # the step running when the tree's RSS peaked
 
     @property
     def outside_steps_seconds(self) -> float:
@@ -117,21 +118,49 @@ def fresh_run_dir(base: Settings, inbox: Path, run_dir: Path) -> Settings:
     return settings
 
 
-def read_step_seconds(dagster_home: Path) -> dict[str, float]:
-    """Seconds of every successful step of the latest run stored in dagster_home."""
+@dataclass(frozen=True)
+class StepSpan:
+    """A successful Dagster step: its key and when it ran (epoch seconds)."""
+
+    key: str
+    started_at: float
+    seconds: float
+
+    def covers(self, moment: float) -> bool:
+        return self.started_at <= moment <= self.started_at + self.seconds
+
+
+def read_steps(dagster_home: Path) -> list[StepSpan]:
+    """Every successful step of the latest run stored in dagster_home, with its time span."""
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         runs = instance.get_runs(limit=1)
         if not runs:
-            return {}
+            return []
         entries = instance.all_logs(runs[0].run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)
-    steps: dict[str, float] = {}
+    spans = []
     for entry in entries:
         event = entry.dagster_event
         if event is not None and event.step_key:
-            steps[event.step_key] = round(event.event_specific_data.duration_ms / 1000, 3)
-    return steps
+            seconds = event.event_specific_data.duration_ms / 1000
+            spans.append(StepSpan(event.step_key, entry.timestamp - seconds, round(seconds, 3)))
+    return spans
+
+
+def read_step_seconds(dagster_home: Path) -> dict[str, float]:
+    """Seconds of every successful step of the latest run stored in dagster_home."""
+    return {span.key: span.seconds for span in read_steps(dagster_home)}
+
+
+def step_at(spans: Sequence[StepSpan], moment: float) -> str | None:
+    """The step running at `moment` (epoch seconds); None when no step was (start-up, set-up)."""
+    return next((span.key for span in spans if span.covers(moment)), None)
+
+
+def run_log(run_dir: Path, label: str) -> Path:
+    """Where a bench pipeline run writes its output: `tail -f` it to follow a long tier."""
+    return run_dir / f"{label}.log"
 
 
 def run_c360(settings: Settings, args: Sequence[str], *, label: str) -> BuildRun:
@@ -141,12 +170,18 @@ def run_c360(settings: Settings, args: Sequence[str], *, label: str) -> BuildRun
     run = run_sampled(
         argv,
         env=child_env(settings, home),
-        log=settings.data_dir / f"{label}.log",
+        log=run_log(settings.data_dir, label),
         spill_dir=settings.tmp_dir,
     )
     if run.returncode != 0:
         raise BenchRunError(f"{label}: `{' '.join(argv[1:])}` exited {run.returncode}:\n{log_tail(run.log)}")
-    return BuildRun(argv, run, read_step_seconds(home), dbt_execution_seconds(run.log))
+    spans = read_steps(home)
+    peak_step = (
+        step_at(spans, run.started_at + run.peak_at_seconds) if run.peak_at_seconds is not None else None
+    )
+    return BuildRun(
+        argv, run, {s.key: s.seconds for s in spans}, dbt_execution_seconds(run.log), peak_rss_step=peak_step
+    )
 
 
 def dbt_execution_seconds(log: Path) -> float | None:

@@ -44,11 +44,14 @@ DEFAULT_BUILD_REPEAT = {"XS": 3, "S": 3, "M": 1, "L": 1}
 INCREMENTAL_MODES = ("new-day", "restate")
 
 
-def _command(tier: str, repeat: int, build_repeat: int, regenerate: bool, incremental: str) -> str:
+def _command(
+    tier: str, repeat: int, build_repeat: int, regenerate: bool, incremental: str, reuse: bool = False
+) -> str:
     return (
         f"c360 bench --tier {tier} --repeat {repeat} --build-repeat {build_repeat}"
         + (" --regenerate" if regenerate else "")
         + (f" --incremental {incremental}" if incremental != INCREMENTAL_MODES[0] else "")
+        + (" --reuse-full-build" if reuse else "")
     )
 
 
@@ -94,7 +97,8 @@ def _median_steps(runs: Sequence[build.BuildRun]) -> dict[str, float]:
 def _pipeline_figures(runs: Sequence[build.BuildRun], limit: int | None) -> dict[str, Any]:
     walls = [r.run.wall_seconds for r in runs]
     steps = _median_steps(runs)
-    peak = max(r.run.peak_rss_bytes for r in runs)
+    peaked = max(runs, key=lambda r: r.run.peak_rss_bytes)
+    peak = peaked.run.peak_rss_bytes
     dbt_runs = [r.dbt_execution_seconds for r in runs if r.dbt_execution_seconds is not None]
     return {
         "command": " ".join(["c360", *runs[0].argv[1:]]),
@@ -102,6 +106,12 @@ def _pipeline_figures(runs: Sequence[build.BuildRun], limit: int | None) -> dict
         "runs_wall_seconds": walls,
         "peak_rss_bytes": peak,
         "peak_rss_over_memory_limit": ratio(peak, limit),
+        # where the peak happened (in the run that peaked highest): which step, which programs
+        "peak_rss_step": peaked.peak_rss_step,
+        "peak_rss_at_seconds": peaked.run.peak_at_seconds,
+        "peak_rss_bytes_by_process": dict(
+            sorted(peaked.run.peak_rss_bytes_by_process.items(), key=lambda kv: -kv[1])
+        ),
         "peak_spill_bytes": max(r.run.peak_spill_bytes for r in runs),
         "outside_steps_seconds": round(statistics.median(r.outside_steps_seconds for r in runs), 3),
         "dbt_execution_seconds": round(statistics.median(dbt_runs), 3) if dbt_runs else None,
@@ -110,11 +120,47 @@ def _pipeline_figures(runs: Sequence[build.BuildRun], limit: int | None) -> dict
     }
 
 
+FULL_BUILD_RECORD = "full-build.json"
+
+
+def _save_full_build(run_dir: Path, full: Mapping[str, Any], runs: Sequence[build.BuildRun]) -> None:
+    """Keep the full build's figures beside its warehouse: a later phase that fails (a full disk,
+    an interrupted session) can be measured again with --reuse-full-build, without the build's hour."""
+    record = {"full_build": full, "runs_step_seconds": [r.step_seconds for r in runs]}
+    (run_dir / FULL_BUILD_RECORD).write_text(json.dumps(record, indent=2, default=str))
+
+
+def _load_full_build(run_dir: Path, progress: Progress) -> tuple[dict[str, Any], list[dict[str, float]]]:
+    record_path = run_dir / FULL_BUILD_RECORD
+    warehouse = run_dir / "warehouse" / "build.duckdb"
+    if not record_path.exists() or not warehouse.exists():
+        raise build.BenchRunError(
+            f"--reuse-full-build: no measured full build in {run_dir} ({FULL_BUILD_RECORD} and "
+            "warehouse/build.duckdb are written by a bench run): run without --reuse-full-build"
+        )
+    record = json.loads(record_path.read_text())
+    progress(f"reusing the full build measured at {record['full_build']['measured_at']} ({record_path})")
+    return record["full_build"], record["runs_step_seconds"]
+
+
+def _not_measured(exc: build.BenchRunError, progress: Progress) -> dict[str, Any]:
+    """A failed incremental run leaves its figure out, with why, instead of losing the others."""
+    reason = str(exc)
+    progress(f"incremental not measured: {reason}")
+    lines = reason.splitlines() or ["the run failed"]
+    cause = next((line.strip() for line in reversed(lines[1:]) if "error" in line.lower()), "")
+    return {"available": False, "reason": f"{lines[0]} {cause}".strip()}
+
+
 def _full_builds(settings: Settings, repeat: int, progress: Progress) -> list[build.BuildRun]:
     runs = []
     for i in range(repeat):
-        progress(f"full build {i + 1}/{repeat}: c360 run over every day, fresh data dir")
-        run = build.full_build(settings, settings.inbox_dir, settings.data_dir / "runs" / "full")
+        run_dir = settings.data_dir / "runs" / "full"
+        progress(
+            f"full build {i + 1}/{repeat}: c360 run over every day, fresh data dir"
+            f" (output: {build.run_log(run_dir, 'full-build')})"
+        )
+        run = build.full_build(settings, settings.inbox_dir, run_dir)
         progress(f"  {run.run.wall_seconds:.1f} s, peak RSS {run.run.peak_rss_bytes / 1024**3:.2f} GiB")
         runs.append(run)
     return runs
@@ -132,8 +178,12 @@ def _restated_day(
     run_settings = settings.with_data_dir(settings.data_dir / "runs" / "full")
     runs = []
     for i in range(repeat):
-        progress(f"incremental {i + 1}/{repeat}: c360 run --date {days[-1]} again on the full build")
-        runs.append(build.incremental_day(run_settings, days[-1], label=f"restate-{i + 1}"))
+        label = f"restate-{i + 1}"
+        progress(
+            f"incremental {i + 1}/{repeat}: c360 run --date {days[-1]} again on the full build"
+            f" (output: {build.run_log(run_settings.data_dir, label)})"
+        )
+        runs.append(build.incremental_day(run_settings, days[-1], label=label))
     base = {
         "base_days": len(days),
         "base_command": full["command"],
@@ -174,7 +224,10 @@ def _incremental(
         return {"available": False, "reason": f"the tier has {len(days)} day(s): nothing to add to"}
     run_dir = settings.data_dir / "runs" / "incremental"
     keep = settings.data_dir / "runs" / "incremental-base"
-    progress(f"incremental: building {len(days) - 1} days of history ({days[0]} .. {days[-2]})")
+    progress(
+        f"incremental: building {len(days) - 1} days of history ({days[0]} .. {days[-2]})"
+        f" (output: {build.run_log(run_dir, 'base')})"
+    )
     base = build.incremental_base(settings, settings.inbox_dir, run_dir, days)
     run_settings = settings.with_data_dir(run_dir)
     if repeat > 1:
@@ -183,8 +236,11 @@ def _incremental(
     for i in range(repeat):
         if i:
             build.restore(keep, run_dir)
-        progress(f"incremental {i + 1}/{repeat}: c360 run --date {days[-1]}")
-        runs.append(build.incremental_day(run_settings, days[-1], label=f"incremental-{i + 1}"))
+        label = f"incremental-{i + 1}"
+        progress(
+            f"incremental {i + 1}/{repeat}: c360 run --date {days[-1]} (output: {build.run_log(run_dir, label)})"
+        )
+        runs.append(build.incremental_day(run_settings, days[-1], label=label))
     shutil.rmtree(keep, ignore_errors=True)
     history = {
         "base_days": len(days) - 1,
@@ -220,8 +276,13 @@ def run_bench(
     note: str | None = None,
     query_loader: QueryLoader | None = None,
     incremental: str = INCREMENTAL_MODES[0],
+    reuse_full_build: bool = False,
 ) -> dict[str, Any]:
-    """Measure the tier; write `<data>/bench/results-<tier>.json` and the tier's BENCHMARKS.md block."""
+    """Measure the tier; write `<data>/bench/results-<tier>.json` and the tier's BENCHMARKS.md block.
+
+    reuse_full_build: take the full build's figures and warehouse from the last bench run of the
+    tier (`runs/full/full-build.json`) instead of building again, and measure everything after it.
+    """
     if incremental not in INCREMENTAL_MODES:
         raise ValueError(f"incremental={incremental!r}: expected one of {', '.join(INCREMENTAL_MODES)}")
     from pipelines.partitions import inbox_days
@@ -235,7 +296,7 @@ def run_bench(
         "tier": tier,
         "sizes": dict(TIERS[tier].__dict__),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": _command(tier, repeat, build_repeat, regenerate, incremental),
+        "command": _command(tier, repeat, build_repeat, regenerate, incremental, reuse_full_build),
         "note": note,
         "machine": machine_info(),
         "settings": {
@@ -252,14 +313,21 @@ def run_bench(
     days = inbox_days(settings.inbox_dir)
     results["dbt_parse_seconds"] = _warm_dbt_manifest(settings, progress)
 
-    full_runs = _full_builds(settings, build_repeat, progress)
-    full = _pipeline_figures(full_runs, limit)
-    results["full_build"] = {"days": len(days), **full}
+    full_dir = settings.data_dir / "runs" / "full"
+    if reuse_full_build:
+        full, runs_steps = _load_full_build(full_dir, progress)
+    else:
+        full_runs = _full_builds(settings, build_repeat, progress)
+        full = {"days": len(days), "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        full |= _pipeline_figures(full_runs, limit)
+        runs_steps = [r.step_seconds for r in full_runs]
+        _save_full_build(full_dir, full, full_runs)
+    results["full_build"] = full
 
     scans, log_tables = _scans(settings, repeat, progress)
-    full_db = settings.data_dir / "runs" / "full" / "warehouse" / "build.duckdb"
+    full_db = full_dir / "warehouse" / "build.duckdb"
     rows = rows_read(full_db)
-    results["ingest"] = ingest_section(scans, [r.step_seconds for r in full_runs], rows)
+    results["ingest"] = ingest_section(scans, runs_steps, rows)
 
     progress("web logs: GoAccess on the same files")
     log_names = {t.raw_table for t in log_tables}
@@ -273,12 +341,15 @@ def run_bench(
         progress(f"GoAccess comparison skipped: {peer.reason}")
     results["weblogs_vs_goaccess"] = as_dict(peer)
 
-    if incremental == "restate" and len(days) >= 2:
-        results["incremental"] = _restated_day(settings, days, build_repeat, full, limit, progress)
-    else:
-        results["incremental"] = _incremental(
-            settings, days, build_repeat, full["wall_seconds"], limit, progress
-        )
+    try:
+        if incremental == "restate" and len(days) >= 2:
+            results["incremental"] = _restated_day(settings, days, build_repeat, full, limit, progress)
+        else:
+            results["incremental"] = _incremental(
+                settings, days, build_repeat, full["wall_seconds"], limit, progress
+            )
+    except build.BenchRunError as exc:
+        results["incremental"] = _not_measured(exc, progress)
 
     progress("analyst queries on the published datamart")
     datamart = settings.with_data_dir(settings.data_dir / "runs" / "full").datamart_db

@@ -65,12 +65,13 @@ def _pipeline(r: Mapping[str, Any]) -> list[str]:
         f"| generate | {_n(r['generate_seconds'])} s |"
         if r["generate_seconds"] is not None
         else "| generate | not re-timed (data present; `--regenerate` times it) |",
-        f"| full build `{full['command']}`, {full['days']} days | {_n(full['wall_seconds'])} s wall: "
+        f"| full build `{full['command']}`, {full['days']} days{_reused(r)} | {_n(full['wall_seconds'])} s wall: "
         f"ingest {_n(ph['ingest'])} s, checks {_n(ph['checks'])} s, dbt {_n(ph['dbt'])} s "
         f"(its nodes {_n(full['dbt_execution_seconds'])} s), publish {_n(ph['publish'])} s, "
         f"outside steps {_n(full['outside_steps_seconds'])} s |",
         f"| full build peak RSS (process tree) | {gib(full['peak_rss_bytes'])} GiB = "
-        f"{_n(full['peak_rss_over_memory_limit'])} × memory_limit; spill peak {gib(full['peak_spill_bytes'])} GiB |",
+        f"{_n(full['peak_rss_over_memory_limit'])} × memory_limit{_peak_where(full)}; "
+        f"spill peak {_spill(full)} |",
     ]
     if inc["available"]:
         lines += [
@@ -82,11 +83,37 @@ def _pipeline(r: Mapping[str, Any]) -> list[str]:
             )
             + f" | {_n(inc['wall_seconds'])} s = "
             f"{_n(inc['ratio_to_full_build'])} × full build (dbt {_n(inc['phase_seconds']['dbt'])} s, "
-            f"outside steps {_n(inc['outside_steps_seconds'])} s); peak RSS {gib(inc['peak_rss_bytes'])} GiB |",
+            f"outside steps {_n(inc['outside_steps_seconds'])} s); peak RSS {gib(inc['peak_rss_bytes'])} GiB"
+            f"{_peak_where(inc)} |",
         ]
     else:
         lines.append(f"| incremental | not measured: {inc['reason']} |")
     return lines
+
+
+# Programs holding less than this at the peak (a `tail`, a shell) are left out of its split.
+MIN_PROCESS_SHOWN_BYTES = 50 * 1024**2
+
+
+def _spill(run: Mapping[str, Any]) -> str:
+    return "not kept" if run["peak_spill_bytes"] is None else f"{gib(run['peak_spill_bytes'])} GiB"
+
+
+def _reused(r: Mapping[str, Any]) -> str:
+    """`, measured at <time> (reused)` when --reuse-full-build took the build of an earlier bench run."""
+    at = r["full_build"].get("measured_at")
+    return f" (measured at {at}, reused)" if at and "--reuse-full-build" in r["command"] else ""
+
+
+def _peak_where(run: Mapping[str, Any]) -> str:
+    """`, at 812 s in dbt_datamart (dbt 2.81, c360 0.62 GiB)`: where a pipeline run peaked."""
+    at = run.get("peak_rss_at_seconds")
+    if at is None:
+        return ""
+    step = run.get("peak_rss_step") or "no step (start-up or set-up)"
+    held = run.get("peak_rss_bytes_by_process", {}).items()
+    parts = ", ".join(f"{name} {gib(b)}" for name, b in held if b >= MIN_PROCESS_SHOWN_BYTES)
+    return f", at {_n(at, 1)} s in {step} ({parts} GiB)" if parts else f", at {_n(at, 1)} s in {step}"
 
 
 def _ingest(r: Mapping[str, Any]) -> list[str]:

@@ -7,6 +7,7 @@ was: timings belong to BENCHMARKS.md, not to assertions.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,8 @@ INGEST_FIGURE = {
 # Figures that are absent by design: generation is timed only when the data is (re)generated,
 # the dbt parse only when the project changed since the last parse.
 OPTIONAL = {"generate_seconds", "dbt_parse_seconds"}
+# What the harness printed while the module's bench ran (filled by the fixture).
+PROGRESS: list[str] = []
 
 
 def _is_number(value: object) -> bool:
@@ -49,7 +52,7 @@ def bench_xs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, Path
     markdown.write_text(HAND_WRITTEN_HEAD + STALE_BLOCK + HAND_WRITTEN_TAIL)
     settings = Settings(data_dir=root / "data", duckdb_memory_limit="1GB")
     results = run_bench(
-        "XS", base=settings, progress=lambda _m: None, repeat=1, build_repeat=1, markdown_path=markdown
+        "XS", base=settings, progress=PROGRESS.append, repeat=1, build_repeat=1, markdown_path=markdown
     )
     return results, root / "data" / "bench" / "results-XS.json", markdown
 
@@ -72,6 +75,12 @@ def test_results_json_has_the_documented_shape(bench_xs: tuple[dict, Path, Path]
         assert set(figure) == INGEST_FIGURE
         assert figure["rows_read"] > 0 and figure["scan_rows"] > 0
     assert on_disk["incremental"]["available"] and on_disk["incremental"]["base_days"] == 6
+    for run in (on_disk["full_build"], on_disk["incremental"]):
+        # the peak's split by program adds up to the peak, and c360 itself is one of them
+        by_process = run["peak_rss_bytes_by_process"]
+        assert "c360" in by_process and sum(by_process.values()) == run["peak_rss_bytes"]
+        assert 0 <= run["peak_rss_at_seconds"] <= run["wall_seconds"]
+        assert run["peak_rss_step"] is None or run["peak_rss_step"] in run["step_seconds"]
     assert on_disk["analyst_queries"]["available"], on_disk["analyst_queries"]["reason"]
     assert on_disk["analyst_queries"]["queries"], "no analyst query measured"
 
@@ -97,18 +106,27 @@ def test_benchmarks_md_block_rewritten_and_hand_text_kept(bench_xs: tuple[dict, 
     assert "stale figures" not in block and "c360 bench --tier XS" in block
 
 
-def test_restated_day_measures_the_last_day_again_on_the_full_build(
-    bench_xs: tuple[dict, Path, Path],
-) -> None:
-    """`--incremental restate` (tier L): the newest day run again on the full build changes nothing."""
+def test_progress_names_the_output_of_each_pipeline_run(bench_xs: tuple[dict, Path, Path]) -> None:
+    """A long tier prints nothing for an hour: the progress line says which log to follow."""
+    named = [Path(m) for line in PROGRESS for m in re.findall(r"\(output: (\S+)\)", line)]
+    # the full build, the history without the last day, the last day on top of it
+    assert [p.name for p in named] == ["full-build.log", "base.log", "incremental-1.log"]
+    for log in named:
+        assert "running" in log.read_text(), f"{log} does not hold the run's output"
+
+
+def test_restated_day_on_the_reused_full_build(bench_xs: tuple[dict, Path, Path]) -> None:
+    """`--incremental restate --reuse-full-build` (tier L): the figures of the full build already
+    measured are taken as they are (no second build), and the newest day run again on it changes
+    nothing that is published."""
     import duckdb
 
-    from pipelines.bench.harness import _restated_day
     from pipelines.partitions import inbox_days
 
     results, path, _ = bench_xs
     settings = Settings(data_dir=path.parent / "XS", tier="XS", duckdb_memory_limit="1GB")
-    datamart = settings.data_dir / "runs" / "full" / "warehouse" / "datamart.duckdb"
+    full_dir = settings.data_dir / "runs" / "full"
+    datamart = full_dir / "warehouse" / "datamart.duckdb"
 
     def counts() -> dict[str, int]:
         with duckdb.connect(str(datamart), read_only=True) as con:
@@ -117,12 +135,34 @@ def test_restated_day_measures_the_last_day_again_on_the_full_build(
                 f"{s}.{t}": con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in tables
             }
 
-    before = counts()
+    before, build_log = counts(), (full_dir / "full-build.log").stat().st_mtime_ns
+    first_results = path.read_text()
+    messages: list[str] = []
+    try:
+        again = run_bench(
+            "XS", base=Settings(data_dir=path.parent.parent, duckdb_memory_limit="1GB"),
+            progress=messages.append, repeat=1, build_repeat=1, write_markdown=False,
+            incremental="restate", reuse_full_build=True,
+        )  # fmt: skip
+    finally:
+        path.write_text(first_results)  # the other tests read the first run's results
+    assert again["full_build"] == results["full_build"]
+    assert (full_dir / "full-build.log").stat().st_mtime_ns == build_log, "the full build ran again"
+    assert any(m.startswith("reusing the full build measured at") for m in messages)
+    assert "--reuse-full-build" in again["command"]
+    restated = again["incremental"]
     days = inbox_days(settings.inbox_dir)
-    restated = _restated_day(settings, days, 1, results["full_build"], 1_000_000_000, lambda _m: None)
     assert set(restated) >= PIPELINE_RUN
     assert restated["mode"] == "restate" and restated["base_days"] == len(days) == 7
     assert restated["day"] == days[-1].isoformat()
     assert _is_number(restated["ratio_to_full_build"]) and restated["wall_seconds"] > 0
     assert restated["step_seconds"], "no step of the restating run was read back"
     assert len(before) > 10 and counts() == before
+
+
+def test_reuse_without_a_measured_full_build_says_what_to_do(tmp_path: Path) -> None:
+    from pipelines.bench.build import BenchRunError
+    from pipelines.bench.harness import _load_full_build
+
+    with pytest.raises(BenchRunError, match="run without --reuse-full-build"):
+        _load_full_build(tmp_path / "runs" / "full", lambda _m: None)

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.bench import figures
-from pipelines.bench.build import phase_seconds, settings_env, step_phase
+from pipelines.bench.build import StepSpan, phase_seconds, settings_env, step_at, step_phase
 from pipelines.bench.memory import limit_bytes
 from pipelines.bench.queries import measure_queries
 from pipelines.bench.report import replace_block
@@ -83,6 +83,14 @@ def test_steps_fall_into_pipeline_phases() -> None:
     assert phase_seconds(steps) == {"ingest": 2.0, "checks": 1.5, "dbt": 10.0, "publish": 1.5, "other": 0.0}
 
 
+def test_peak_is_placed_in_the_step_running_at_that_moment() -> None:
+    spans = [StepSpan("raw__crm_orders", 100.0, 20.0), StepSpan("dbt_datamart", 125.0, 60.0)]
+    assert step_at(spans, 110.0) == "raw__crm_orders"
+    assert step_at(spans, 185.0) == "dbt_datamart"
+    assert step_at(spans, 122.5) is None  # between two steps: Dagster's own work
+    assert step_at(spans, 99.9) is None and step_at([], 110.0) is None
+
+
 def test_child_env_reproduces_the_settings() -> None:
     settings = Settings(data_dir=Path("/tmp/x"), tier="XS", duckdb_memory_limit="1GB", duckdb_threads=1)
     assert Settings.from_env(settings_env(settings)) == settings
@@ -136,3 +144,37 @@ def test_figures_collects_nested_measurements() -> None:
         "full_build.runs_wall_seconds[0]": 1.0,
         "full_build.step_seconds.dbt_datamart": 0.5,
     }
+
+
+def test_a_failed_incremental_run_is_recorded_with_its_reason_not_raised() -> None:
+    from pipelines.bench.build import BenchRunError
+    from pipelines.bench.harness import _not_measured
+
+    said: list[str] = []
+    error = BenchRunError(
+        "restate-1: `run --date 2026-08-31` exited 1:\n  dbt: 2 of 379 ERROR creating model versions\n"
+        "  IO Error: No space left on device\nrun failed: dbt_datamart"
+    )
+    figure = _not_measured(error, said.append)
+    reason = "restate-1: `run --date 2026-08-31` exited 1: IO Error: No space left on device"
+    assert figure == {"available": False, "reason": reason}
+    assert "No space left on device" in said[0]  # the whole reason, log tail included, is printed
+
+
+def test_sampler_attributes_the_peak_to_the_program_holding_it(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    from pipelines.bench.proctree import run_sampled
+
+    hold = "import time; x = bytearray(200_000_000); time.sleep(0.6)"  # 200 MB touched, held 0.6 s
+    run = run_sampled(
+        ["bash", "-c", f'sleep 0.3; "{sys.executable}" -c "{hold}"; true'],
+        env=dict(os.environ),
+        log=tmp_path / "run.log",
+    )
+    assert run.returncode == 0 and run.peak_rss_bytes > 200_000_000
+    assert sum(run.peak_rss_bytes_by_process.values()) == run.peak_rss_bytes
+    name, held = max(run.peak_rss_bytes_by_process.items(), key=lambda kv: kv[1])
+    assert name.startswith("python") and held > 200_000_000 and "bash" in run.peak_rss_bytes_by_process
+    assert run.peak_at_seconds is not None and 0.3 <= run.peak_at_seconds <= run.wall_seconds
