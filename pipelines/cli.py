@@ -243,20 +243,26 @@ def cmd_status(_args: argparse.Namespace, settings: Settings) -> int:
 # ---- bench ----------------------------------------------------------------------------
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.bench import run_bench
+    from pipelines.bench.build import BenchRunError
 
     started = time.perf_counter()
-    results = run_bench(
-        args.tier,
-        base=settings,
-        progress=_progress,
-        repeat=args.repeat,
-        build_repeat=args.build_repeat,
-        regenerate=args.regenerate,
-        write_markdown=not args.no_markdown,
-        note=args.note,
-        incremental=args.incremental,
-        reuse_full_build=args.reuse_full_build,
-    )
+    try:
+        results = run_bench(
+            args.tier,
+            base=settings,
+            progress=_progress,
+            repeat=args.repeat,
+            build_repeat=args.build_repeat,
+            regenerate=args.regenerate,
+            write_markdown=not args.no_markdown,
+            note=args.note,
+            incremental=args.incremental,
+            reuse_full_build=args.reuse_full_build,
+            check_free_disk=not args.skip_disk_check,
+        )
+    except BenchRunError as exc:
+        print(f"c360 bench: {exc}", file=sys.stderr)
+        return 1
     from pipelines.bench import render_markdown
 
     print()
@@ -330,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="take the full build (figures and warehouse) from the tier's last bench run and measure "
         "the rest: for resuming a tier L bench whose later phase failed",
+    )
+    bench.add_argument(
+        "--skip-disk-check",
+        action="store_true",
+        help="start even when the free disk looks too small for the tier (the estimate is from tier L)",
     )
     bench.set_defaults(func=cmd_bench)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.bench import build
+from pipelines.bench.disk import check_disk
 from pipelines.bench.goaccess import as_dict, compare_with_goaccess
 from pipelines.bench.ingest import ingest_section, rows_read
 from pipelines.bench.machine import (
@@ -141,6 +142,27 @@ def _load_full_build(run_dir: Path, progress: Progress) -> tuple[dict[str, Any],
     record = json.loads(record_path.read_text())
     progress(f"reusing the full build measured at {record['full_build']['measured_at']} ({record_path})")
     return record["full_build"], record["runs_step_seconds"]
+
+
+def _disk(
+    settings: Settings, incremental: str, reuse: bool, enforce: bool, progress: Progress
+) -> dict[str, Any]:
+    """Fail before the hour-long runs, not in the middle of them, when the disk is too small."""
+    runs = settings.data_dir / "runs"
+    new_day = incremental == INCREMENTAL_MODES[0]
+    replaced = [runs / "incremental", runs / "incremental-base"] if new_day else []
+    if not reuse:
+        replaced.append(runs / "full")
+    disk = check_disk(
+        settings.inbox_dir, settings.data_dir, warehouses=int(not reuse) + int(new_day), replaced=replaced
+    )
+    progress(f"disk: {disk.describe()}")
+    if enforce and not disk.enough:
+        raise build.BenchRunError(
+            f"not enough free disk for the tier {settings.tier} bench: {disk.describe()}. "
+            "Free space, point C360_DATA_DIR at a larger disk, or pass --skip-disk-check"
+        )
+    return disk.as_dict()
 
 
 def _not_measured(exc: build.BenchRunError, progress: Progress) -> dict[str, Any]:
@@ -277,11 +299,13 @@ def run_bench(
     query_loader: QueryLoader | None = None,
     incremental: str = INCREMENTAL_MODES[0],
     reuse_full_build: bool = False,
+    check_free_disk: bool = True,
 ) -> dict[str, Any]:
     """Measure the tier; write `<data>/bench/results-<tier>.json` and the tier's BENCHMARKS.md block.
 
     reuse_full_build: take the full build's figures and warehouse from the last bench run of the
     tier (`runs/full/full-build.json`) instead of building again, and measure everything after it.
+    check_free_disk: refuse to start the pipeline runs when the disk cannot hold what they write.
     """
     if incremental not in INCREMENTAL_MODES:
         raise ValueError(f"incremental={incremental!r}: expected one of {', '.join(INCREMENTAL_MODES)}")
@@ -311,6 +335,7 @@ def run_bench(
     }
     results["generate_seconds"] = _ensure_data(settings, tier, regenerate, progress)
     days = inbox_days(settings.inbox_dir)
+    results["disk"] = _disk(settings, incremental, reuse_full_build, check_free_disk, progress)
     results["dbt_parse_seconds"] = _warm_dbt_manifest(settings, progress)
 
     full_dir = settings.data_dir / "runs" / "full"

@@ -24,7 +24,7 @@ STALE_BLOCK = "<!-- bench:XS:begin -->\nstale figures\n<!-- bench:XS:end -->\n"
 TOP_LEVEL = {
     "schema_version", "tier", "sizes", "measured_at", "command", "note", "machine", "settings", "repeats",
     "contended", "generate_seconds", "dbt_parse_seconds", "full_build", "ingest", "weblogs_vs_goaccess",
-    "incremental", "analyst_queries",
+    "incremental", "analyst_queries", "disk",
 }  # fmt: skip
 PIPELINE_RUN = {
     "command", "wall_seconds", "runs_wall_seconds", "peak_rss_bytes", "peak_rss_over_memory_limit",
@@ -166,3 +166,34 @@ def test_reuse_without_a_measured_full_build_says_what_to_do(tmp_path: Path) -> 
 
     with pytest.raises(BenchRunError, match="run without --reuse-full-build"):
         _load_full_build(tmp_path / "runs" / "full", lambda _m: None)
+
+
+def test_disk_need_is_recorded_and_a_short_disk_stops_the_bench_before_any_run(
+    bench_xs: tuple[dict, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tier L bench once failed an hour in, on a full disk: the need is checked up front."""
+    from collections import namedtuple
+
+    from pipelines.bench import disk as disk_module
+    from pipelines.bench.build import BenchRunError
+
+    results, path, _ = bench_xs
+    inbox = path.parent / "XS" / "inbox"
+    inbox_bytes = sum(p.stat().st_size for p in inbox.rglob("*") if p.is_file())
+    disk = results["disk"]
+    # a full build and a history for the new day, plus the spill
+    assert disk["warehouses"] == 2 and disk["inbox_bytes"] == inbox_bytes
+    assert disk["need_bytes"] == int(inbox_bytes * (2 * 1.4 + 0.8))
+    assert disk["enough"] and disk["reclaimed_bytes"] == 0
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(disk_module.shutil, "disk_usage", lambda _p: usage(10**9, 10**9, 0))
+    # nothing held by the earlier runs either (at XS their DuckDB files outweigh the inbox)
+    monkeypatch.setattr(disk_module, "owned_bytes", lambda _p: 0)
+    logs = sorted(p.stat().st_mtime_ns for p in (path.parent / "XS" / "runs").rglob("*.log"))
+    with pytest.raises(BenchRunError, match=r"not enough free disk for the tier XS bench.*--skip-disk-check"):
+        run_bench(
+            "XS", base=Settings(data_dir=path.parent.parent, duckdb_memory_limit="1GB"),
+            progress=lambda _m: None, repeat=1, build_repeat=1, write_markdown=False,
+        )  # fmt: skip
+    assert sorted(p.stat().st_mtime_ns for p in (path.parent / "XS" / "runs").rglob("*.log")) == logs

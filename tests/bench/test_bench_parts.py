@@ -178,3 +178,25 @@ def test_sampler_attributes_the_peak_to_the_program_holding_it(tmp_path: Path) -
     name, held = max(run.peak_rss_bytes_by_process.items(), key=lambda kv: kv[1])
     assert name.startswith("python") and held > 200_000_000 and "bash" in run.peak_rss_bytes_by_process
     assert run.peak_at_seconds is not None and 0.3 <= run.peak_at_seconds <= run.wall_seconds
+
+
+def test_only_files_without_another_link_count_as_freed(tmp_path: Path) -> None:
+    """Bench run directories hard-link the inbox: deleting them frees only what they wrote."""
+    import os
+
+    from pipelines.bench.disk import check_disk, owned_bytes
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "day.csv").write_bytes(b"x" * 100_000)
+    run = tmp_path / "runs" / "full"
+    run.mkdir(parents=True)
+    os.link(inbox / "day.csv", run / "day.csv")
+    (run / "build.duckdb").write_bytes(b"y" * 40_960)
+    assert owned_bytes(run) == 40_960
+    assert owned_bytes(tmp_path / "absent") == 0
+
+    checked = check_disk(inbox, tmp_path, warehouses=1, replaced=[run])
+    assert checked.inbox_bytes == 100_000 and checked.reclaimed_bytes == 40_960
+    assert checked.need_bytes == int(100_000 * (1.4 + 0.8))
+    assert checked.available_bytes == checked.free_bytes + 40_960
