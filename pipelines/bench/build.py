@@ -222,16 +222,25 @@ def incremental_base(base: Settings, inbox: Path, run_dir: Path, days: Sequence[
 
 
 def snapshot(run_dir: Path, keep: Path) -> None:
-    """Copy the built state (everything but the inbox) so each incremental run starts equal."""
+    """Copy the built state (everything but the inbox) so each incremental run starts equal.
+
+    Symlinks stay symlinks: `exports` is one (to the published version), and publish swaps it.
+    """
     shutil.rmtree(keep, ignore_errors=True)
-    shutil.copytree(run_dir, keep, ignore=lambda d, _names: ["inbox"] if Path(d) == run_dir else [])
+    shutil.copytree(
+        run_dir, keep, symlinks=True, ignore=lambda d, _names: ["inbox"] if Path(d) == run_dir else []
+    )
 
 
 def restore(keep: Path, run_dir: Path) -> None:
     for child in run_dir.iterdir():
-        if child.name != "inbox":
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
-    shutil.copytree(keep, run_dir, dirs_exist_ok=True)
+        if child.name == "inbox":
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    shutil.copytree(keep, run_dir, symlinks=True, dirs_exist_ok=True)
 
 
 def incremental_day(settings: Settings, day: date, label: str) -> BuildRun:

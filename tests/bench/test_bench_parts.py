@@ -200,3 +200,32 @@ def test_only_files_without_another_link_count_as_freed(tmp_path: Path) -> None:
     assert checked.inbox_bytes == 100_000 and checked.reclaimed_bytes == 40_960
     assert checked.need_bytes == int(100_000 * (1.4 + 0.8))
     assert checked.available_bytes == checked.free_bytes + 40_960
+
+
+def test_snapshot_and_restore_keep_the_exports_symlink(tmp_path: Path) -> None:
+    """Repeated incremental runs restore the built state; `exports` must come back as a link."""
+    from pipelines.bench.build import restore, snapshot
+
+    run, keep = tmp_path / "run", tmp_path / "keep"
+    (run / "inbox").mkdir(parents=True)
+    (run / "inbox" / "day.csv").write_text("inbox\n")
+    version = run / ".exports-versions" / "v1"
+    version.mkdir(parents=True)
+    (version / "t.parquet").write_text("v1\n")
+    (run / "exports").symlink_to(version)
+    (run / "warehouse").mkdir()
+    (run / "warehouse" / "build.duckdb").write_text("built\n")
+    snapshot(run, keep)
+    assert not (keep / "inbox").exists() and (keep / "exports").is_symlink()
+
+    # the day's run publishes a new version and writes the warehouse
+    v2 = run / ".exports-versions" / "v2"
+    v2.mkdir()
+    (run / "exports").unlink()
+    (run / "exports").symlink_to(v2)
+    (run / "warehouse" / "build.duckdb").write_text("after the day\n")
+    restore(keep, run)
+    assert (run / "exports").is_symlink() and (run / "exports").resolve() == version.resolve()
+    assert (run / "exports" / "t.parquet").read_text() == "v1\n"
+    assert (run / "warehouse" / "build.duckdb").read_text() == "built\n"
+    assert not v2.exists() and (run / "inbox" / "day.csv").read_text() == "inbox\n"
