@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from pipelines.automation import build_daily_schedule, build_inbox_sensor
 from pipelines.ingest.assets import build_ingest_assets
@@ -61,17 +60,6 @@ def with_inbox_lineage(
     return list(dg.map_asset_specs(add_inbox, list(ingest)))
 
 
-def _plain_dbt(settings: Settings) -> DbtCliResource:
-    """dbt without colour codes: its output lands in the UI's logs and, filtered, on a terminal."""
-    base = dbt_resource(settings)
-    return DbtCliResource(
-        project_dir=base.project_dir,
-        profiles_dir=base.profiles_dir,
-        dbt_executable=base.dbt_executable,
-        global_config_flags=[*base.global_config_flags, "--no-use-colors"],
-    )
-
-
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions_def = daily_partitions(settings)
     ingest = with_inbox_lineage(build_ingest_assets(partitions_def, settings.contracts_dir), settings)
@@ -101,7 +89,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         resources={
             "warehouse": WarehouseResource.from_settings(settings),
             "settings": PipelineSettingsResource.from_settings(settings),
-            "dbt": _plain_dbt(settings),
+            "dbt": dbt_resource(settings),
         },
         # DuckDB allows one writer per file: steps of a run execute one after another.
         executor=dg.in_process_executor,

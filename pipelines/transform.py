@@ -7,16 +7,19 @@ as vars (min_date inclusive, max_date exclusive), never one dbt start-up per day
 No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
 """
 
+import importlib.metadata
 import json
 import os
 import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from packaging import version
 
 from pipelines.resources import PipelineSettingsResource
 from pipelines.settings import PACKAGE_DIR, Settings
@@ -184,11 +187,25 @@ def build_dbt_assets(settings: Settings, partitions_def: dg.PartitionsDefinition
     return dbt_datamart
 
 
+class VenvDbtCliResource(DbtCliResource):
+    """dagster-dbt asks `dbt --version` in a subprocess at every `dbt build` (4.6 s on a slow VM:
+    dbt's imports, before dbt starts its own). The dbt beside this Python is the installed
+    dbt-core package: its version is in the package metadata."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return super()._cli_version
+
+
 def dbt_resource(settings: Settings) -> DbtCliResource:
-    # The dbt installed beside this Python (the project's venv), whether or not it is on PATH.
+    """The dbt installed beside this Python (the project's venv), whether or not it is on PATH,
+    without colour codes: its output lands in the UI's logs and, filtered, on a terminal."""
     executable = Path(sys.executable).parent / "dbt"
-    return DbtCliResource(
+    return VenvDbtCliResource(
         project_dir=str(settings.dbt_project_dir),
         profiles_dir=str(settings.dbt_project_dir),
         dbt_executable=str(executable) if executable.exists() else "dbt",
+        global_config_flags=["--no-use-colors"],
     )

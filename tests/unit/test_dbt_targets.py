@@ -1,9 +1,11 @@
-"""Per-run dbt target folders are pruned to the newest few, never the one still being written."""
+"""dbt as Dagster runs it: per-run target folders pruned to the newest few, no version subprocess."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+import pytest
 
 from pipelines.transform import prune_run_targets
 
@@ -52,3 +54,37 @@ def test_keep_zero_removes_all_and_a_missing_target_dir_is_fine(tmp_path: Path) 
     assert len(prune_run_targets(tmp_path, "dbt_datamart", keep=0)) == 1
     assert list(tmp_path.iterdir()) == []
     assert prune_run_targets(tmp_path / "absent", "dbt_datamart", keep=3) == []
+
+
+def test_the_venv_dbt_version_is_read_without_a_subprocess(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """dagster-dbt would run `dbt --version` before every build: seconds of dbt imports."""
+    import importlib.metadata
+    import sys
+
+    import dagster_dbt.core.resource as dbt_core_resource
+
+    from pipelines.settings import Settings
+    from pipelines.transform import dbt_resource
+
+    calls: list[list[str]] = []
+
+    def fake_check_output(argv: list[str]) -> bytes:
+        calls.append(argv)
+        return b"Core:\n  - installed: 1.11.99\n"
+
+    monkeypatch.setattr(dbt_core_resource, "check_output", fake_check_output)
+    resource = dbt_resource(Settings())
+    assert Path(resource.dbt_executable).parent == Path(sys.executable).parent
+    assert str(resource._cli_version) == importlib.metadata.version("dbt-core")
+    assert calls == []
+    assert "--no-use-colors" in resource.global_config_flags
+
+    # a dbt installed elsewhere: ask it, as dagster-dbt does
+    other = tmp_path / "bin" / "dbt"
+    other.parent.mkdir()
+    other.write_text("#!/bin/sh\n")
+    other.chmod(0o755)
+    elsewhere = type(resource)(project_dir=resource.project_dir, dbt_executable=str(other))
+    assert str(elsewhere._cli_version) == "1.11.99" and calls == [[str(other), "--version"]]
