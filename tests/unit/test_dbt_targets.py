@@ -81,6 +81,13 @@ def test_the_venv_dbt_version_is_read_without_a_subprocess(
     assert calls == []
     assert "--no-use-colors" in resource.global_config_flags
 
+    # no in-process adapter either: dagster-dbt's would load the profile, project and macros
+    import dbt.adapters.factory
+
+    registered: list[object] = []
+    monkeypatch.setattr(dbt.adapters.factory, "register_adapter", lambda *a, **k: registered.append(a))
+    assert resource._initialize_dbt_core_adapter(["build", "--vars", "{}"]) is None and registered == []
+
     # a dbt installed elsewhere: ask it, as dagster-dbt does
     other = tmp_path / "bin" / "dbt"
     other.parent.mkdir()
