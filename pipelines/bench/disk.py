@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from pipelines.bench.proctree import dir_bytes
 
 # Run directory of one warehouse built over the inbox, per byte of inbox (26 GB / 19 GB).
 WAREHOUSE_PER_INBOX_BYTE = 1.4
@@ -65,15 +67,7 @@ class DiskCheck:
         )
 
     def as_dict(self) -> dict[str, int | str | bool]:
-        return {
-            "path": str(self.path),
-            "free_bytes": self.free_bytes,
-            "reclaimed_bytes": self.reclaimed_bytes,
-            "inbox_bytes": self.inbox_bytes,
-            "warehouses": self.warehouses,
-            "need_bytes": self.need_bytes,
-            "enough": self.enough,
-        }
+        return {**asdict(self), "path": str(self.path), "enough": self.enough}
 
 
 def check_disk(inbox: Path, data_dir: Path, warehouses: int, replaced: Iterable[Path]) -> DiskCheck:
@@ -83,7 +77,7 @@ def check_disk(inbox: Path, data_dir: Path, warehouses: int, replaced: Iterable[
     replaced: run directories of an earlier bench that the coming runs delete first.
     """
     # by size, not by owned_bytes(): earlier run directories hard-link the inbox's files
-    inbox_bytes = sum(p.stat().st_size for p in inbox.rglob("*") if p.is_file())
+    inbox_bytes = dir_bytes(inbox)
     need = int(inbox_bytes * (warehouses * WAREHOUSE_PER_INBOX_BYTE + SPILL_PER_INBOX_BYTE))
     data_dir.mkdir(parents=True, exist_ok=True)
     return DiskCheck(
